@@ -1,0 +1,60 @@
+//! GitHub Actions integration: job outputs (`GITHUB_OUTPUT`) and step summaries
+//! (`GITHUB_STEP_SUMMARY`). The CLI layer reads the environment and passes paths in; these
+//! functions only write the documented formats.
+
+use std::fs::OpenOptions;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Where the Actions runner wants outputs and summaries, read from the environment by the CLI.
+#[derive(Clone, Debug, Default)]
+pub struct ActionsEnv {
+    /// `GITHUB_OUTPUT`.
+    pub output: Option<PathBuf>,
+    /// `GITHUB_STEP_SUMMARY`.
+    pub step_summary: Option<PathBuf>,
+}
+
+/// Appends `name=value` to an outputs file, switching to the multi-line form
+/// (`name<<DELIMITER`) when the value has a newline.
+pub fn append_output(path: &Path, name: &str, value: &str) -> io::Result<()> {
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    if value.contains('\n') || value.contains('\r') {
+        let mut delimiter = String::from("octoshard_EOF");
+        while value.contains(&delimiter) {
+            delimiter.push('_');
+        }
+        writeln!(file, "{name}<<{delimiter}\n{value}\n{delimiter}")
+    } else {
+        writeln!(file, "{name}={value}")
+    }
+}
+
+/// Appends Markdown to the step summary.
+pub fn append_summary(path: &Path, markdown: &str) -> io::Result<()> {
+    let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    file.write_all(markdown.as_bytes())?;
+    if !markdown.ends_with('\n') {
+        file.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_use_the_documented_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("output");
+        append_output(&path, "matrix", r#"{"shard":["shard-0000"]}"#).unwrap();
+        append_output(&path, "shards", "1").unwrap();
+        append_output(&path, "notes", "a\noctoshard_EOF\nb").unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "matrix={\"shard\":[\"shard-0000\"]}\nshards=1\nnotes<<octoshard_EOF_\na\noctoshard_EOF\nb\noctoshard_EOF_\n"
+        );
+    }
+}

@@ -1,0 +1,128 @@
+//! Files that cross job boundaries: atomic writes (temporary file in the same folder, fsync,
+//! rename), gzip compression of finished shards, and detection of what an input file really is.
+//! A reader never sees half a file: either the old one or the new one.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+
+/// What the first bytes of a file say it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    /// A SQLite database.
+    Sqlite,
+    /// A gzip stream (a compressed shard, if it is one of ours).
+    Gzip,
+    /// Anything else.
+    Other,
+}
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Reads the magic bytes of `path`; extensions lie, headers do not.
+pub fn detect(path: &Path) -> io::Result<FileKind> {
+    let mut head = [0u8; 16];
+    let mut file = File::open(path)?;
+    let mut read = 0;
+    while read < head.len() {
+        match file.read(&mut head[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    Ok(kind_of(&head[..read]))
+}
+
+/// Classifies a file from its first bytes.
+pub fn kind_of(head: &[u8]) -> FileKind {
+    if head.starts_with(SQLITE_MAGIC) {
+        FileKind::Sqlite
+    } else if head.starts_with(&GZIP_MAGIC) {
+        FileKind::Gzip
+    } else {
+        FileKind::Other
+    }
+}
+
+/// A temporary path beside `path` (same folder, so the final rename is atomic).
+fn temporary_beside(path: &Path) -> io::Result<tempfile::NamedTempFile> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut temporary = temporary_beside(path)?;
+    temporary.write_all(bytes)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Compresses `source` into `destination` atomically; returns the compressed size.
+pub fn gzip_atomically(source: &Path, destination: &Path) -> io::Result<u64> {
+    let temporary = temporary_beside(destination)?;
+    {
+        let mut input = BufReader::with_capacity(1 << 20, File::open(source)?);
+        let mut encoder = GzEncoder::new(BufWriter::with_capacity(1 << 20, temporary.as_file()), Compression::new(6));
+        io::copy(&mut input, &mut encoder)?;
+        encoder.finish()?.flush()?;
+    }
+    temporary.as_file().sync_all()?;
+    let size = temporary.as_file().metadata()?.len();
+    temporary.persist(destination).map_err(|e| e.error)?;
+    Ok(size)
+}
+
+/// Decompresses `source` into `destination`, checking the gzip CRC and length on the way
+/// (a truncated or corrupted artifact fails here, by name).
+pub fn gunzip(source: &Path, destination: &Path) -> io::Result<u64> {
+    let mut decoder = MultiGzDecoder::new(BufReader::with_capacity(1 << 20, File::open(source)?));
+    let mut output = BufWriter::with_capacity(1 << 20, File::create(destination)?);
+    let size = io::copy(&mut decoder, &mut output)?;
+    output.flush()?;
+    Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_round_trips_and_truncation_is_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.bin");
+        let data: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();
+        std::fs::write(&plain, &data).unwrap();
+        let packed = dir.path().join("a.bin.gz");
+        gzip_atomically(&plain, &packed).unwrap();
+        assert_eq!(detect(&packed).unwrap(), FileKind::Gzip);
+        let back = dir.path().join("b.bin");
+        gunzip(&packed, &back).unwrap();
+        assert_eq!(std::fs::read(&back).unwrap(), data);
+
+        let bytes = std::fs::read(&packed).unwrap();
+        std::fs::write(&packed, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(gunzip(&packed, &back).is_err());
+        // Only the final file is left: no temporary files beside it.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+    }
+
+    #[test]
+    fn kinds_come_from_magic_bytes() {
+        assert_eq!(kind_of(b"SQLite format 3\0rest"), FileKind::Sqlite);
+        assert_eq!(kind_of(&[0x1f, 0x8b, 8]), FileKind::Gzip);
+        assert_eq!(kind_of(b"hello"), FileKind::Other);
+        assert_eq!(kind_of(b""), FileKind::Other);
+    }
+}

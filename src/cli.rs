@@ -1,0 +1,412 @@
+//! The command line: clap definitions, the environment (tokens, `GITHUB_API_URL`, Actions files),
+//! logging setup, and the one place that turns errors into messages and exit codes. Everything
+//! else takes plain values, so the library never reads the environment.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::actions::{self, ActionsEnv};
+use crate::crawl::{self, CrawlRequest, ShardStatus};
+use crate::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::github::{self, ClientConfig, Credential, GitHub, Policy, Secret};
+use crate::merge::{self, MergeReport, MergeRequest};
+use crate::plan::{self, Collect, Manifest, PlanRequest, Source};
+use crate::run::{self, RunRequest};
+use crate::{Error, Result};
+
+/// Crawl GitHub at any scale: plan shards, crawl them in a GitHub Actions matrix (or locally),
+/// merge the results into one SQLite database.
+#[derive(Debug, Parser)]
+#[command(name = "octoshard", version, about, long_about = None)]
+pub struct Cli {
+    /// More log detail (-v debug, -vv trace).
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only warnings and errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Split a source into shard manifests; print the matrix JSON.
+    Plan(PlanArgs),
+    /// Crawl one shard manifest into a SQLite file (resumable).
+    Crawl(CrawlArgs),
+    /// Merge shard files and folders into one database, plus leftovers.
+    Merge(MergeArgs),
+    /// Plan, crawl every shard in parallel and merge, on this machine.
+    Run(RunArgs),
+}
+
+/// Options shared by `plan` and `run`.
+#[derive(Debug, Args)]
+pub struct PlanOptionsArgs {
+    /// What to crawl: ids:A..B (A <= id < B), search:QUERY, starred:USER, user:LOGIN, org:LOGIN,
+    /// repos:FILE, trending[:DAYS], leftovers:DIR.
+    #[arg(long, value_name = "SPEC")]
+    pub source: String,
+    /// Number of shards (matrix jobs).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub shards: u32,
+    /// The most jobs one matrix may hold (GitHub's limit is 256).
+    #[arg(long, default_value_t = plan::MATRIX_JOB_LIMIT, value_name = "N")]
+    pub max_jobs: u32,
+    /// What to collect, comma separated: metadata, pulls, issues, runs, contributors, commits,
+    /// snapshot, archive.
+    #[arg(long, value_delimiter = ',', default_value = "metadata", value_name = "LIST")]
+    pub collect: Vec<String>,
+    /// The hourly request budget of the credential the crawls will use.
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub requests_per_hour: u32,
+    /// Plan id written into every manifest (default: derived from the source and options).
+    #[arg(long, value_name = "ID")]
+    pub plan_id: Option<String>,
+}
+
+/// `plan` arguments.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Planning options.
+    #[command(flatten)]
+    pub options: PlanOptionsArgs,
+    /// Per-shard deadline written into the manifests (e.g. 5h30m).
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// Folder for plan.yaml and the shard manifests.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// How to reach GitHub (shared by the commands that make requests).
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// GitHub token (default: GITHUB_TOKEN, then GH_TOKEN; none: anonymous, 60 requests/hour).
+    #[arg(long, value_name = "TOKEN", hide_default_value = true)]
+    pub token: Option<String>,
+    /// Per-request timeout.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub timeout: String,
+    /// Retries after a 5xx, timeout or connection error.
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub max_retries: u32,
+    /// First retry delay (doubles per retry, with jitter).
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub retry_delay: String,
+    /// Requests in flight at once (GitHub's secondary limit is 100).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub max_concurrency: usize,
+}
+
+/// `crawl` arguments.
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// The shard manifest to crawl.
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// The shard database (.sqlite, or .sqlite.gz written atomically at the end). Re-running with
+    /// the same --out resumes.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Stop after this long and record the rest as leftovers (overrides the manifest's deadline).
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// Network options.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// `merge` arguments.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The merged database to write (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The plan folder, to report shards that never arrived and put their work in leftovers.
+    #[arg(long, value_name = "DIR")]
+    pub plan: Option<PathBuf>,
+    /// Where to write leftovers.yaml for unfinished work (default: <out>.leftovers).
+    #[arg(long, value_name = "DIR")]
+    pub leftovers: Option<PathBuf>,
+    /// .sqlite / .sqlite.gz files, or folders searched recursively.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+}
+
+/// `run` arguments.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Planning options.
+    #[command(flatten)]
+    pub options: PlanOptionsArgs,
+    /// Shards crawled at once.
+    #[arg(long, default_value_t = 4, value_name = "J")]
+    pub jobs: usize,
+    /// Per-shard deadline (e.g. 5h30m).
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
+    /// The merged database to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Network options.
+    #[command(flatten)]
+    pub network: NetworkArgs,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_tracing(&cli);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match runtime.block_on(execute(cli.command)) {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(error) => {
+            report_error(&error);
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+fn report_error(error: &Error) {
+    let in_actions = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
+    if in_actions {
+        println!("::error::{}", escape_annotation(&error.to_string()));
+    }
+    eprintln!("error: {error}");
+    if let Some(hint) = error.hint() {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// Workflow commands end at a newline; `%`, `\r` and `\n` must be escaped.
+fn escape_annotation(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+fn init_tracing(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|spec| EnvFilter::try_new(spec).ok())
+        .unwrap_or_else(|| EnvFilter::new(format!("octoshard={level},warn")));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("GITHUB_ACTIONS").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(ansi)
+        .init();
+}
+
+async fn execute(command: Command) -> Result<()> {
+    let actions = ActionsEnv {
+        output: std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(PathBuf::from),
+        step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
+    };
+    match command {
+        Command::Plan(args) => plan_command(args, &actions),
+        Command::Crawl(args) => crawl_command(args).await,
+        Command::Merge(args) => merge_command(args),
+        Command::Run(args) => run_command(args).await,
+    }
+}
+
+fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<PlanRequest> {
+    let source: Source = options.source.parse()?;
+    let mut collect = Vec::new();
+    for name in &options.collect {
+        let item: Collect = serde_yaml::from_str(name.trim())
+            .map_err(|_| Error::Usage(format!("--collect: `{name}` is not one of metadata, pulls, issues, runs, contributors, commits, snapshot, archive")))?;
+        if !collect.contains(&item) {
+            collect.push(item);
+        }
+    }
+    collect.sort();
+    if let Some(deadline) = &deadline {
+        crate::time::parse_duration(deadline).map_err(|e| Error::Usage(format!("--deadline: {e}")))?;
+    }
+    Ok(PlanRequest {
+        source,
+        shards: options.shards,
+        max_jobs: options.max_jobs,
+        collect,
+        requests_per_hour: options.requests_per_hour,
+        deadline,
+        plan_id: options.plan_id.clone(),
+    })
+}
+
+fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
+    let request = plan_request(&args.options, args.deadline)?;
+    let plan = plan::make_plan(&request)?;
+    plan::write_plan(&plan, &args.out)?;
+    let matrix = plan.matrix_json();
+    println!("{matrix}");
+    if let Some(path) = &actions.output {
+        let io = |source| Error::Io { path: path.clone(), source };
+        actions::append_output(path, "matrix", &matrix).map_err(io)?;
+        actions::append_output(path, "shards", &plan.manifests.len().to_string()).map_err(io)?;
+        actions::append_output(path, "plan_id", &plan.file.plan_id).map_err(io)?;
+    }
+    tracing::info!("plan {}: {} shards written to {}", plan.file.plan_id, plan.manifests.len(), args.out.display());
+    Ok(())
+}
+
+/// Builds the GitHub client from flags and the environment (the only place tokens are read).
+fn github_client(network: &NetworkArgs) -> Result<GitHub> {
+    let api_url = std::env::var("GITHUB_API_URL").ok().filter(|v| !v.trim().is_empty());
+    let api_url = api_url.unwrap_or_else(|| github::DEFAULT_API_URL.to_string());
+    let token = network
+        .token
+        .clone()
+        .or_else(|| std::env::var("GITHUB_TOKEN").ok())
+        .or_else(|| std::env::var("GH_TOKEN").ok())
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty());
+    let credential = match token {
+        Some(token) => Credential::token("token-1", Secret::new(token)),
+        None => {
+            tracing::warn!(
+                "no token given (--token, GITHUB_TOKEN or GH_TOKEN): using the anonymous budget of 60 requests/hour"
+            );
+            Credential::anonymous()
+        }
+    };
+    let duration =
+        |flag: &str, text: &str| crate::time::parse_duration(text).map_err(|e| Error::Usage(format!("{flag}: {e}")));
+    let policy = Policy {
+        timeout: duration("--timeout", &network.timeout)?,
+        max_retries: network.max_retries,
+        backoff_base: duration("--retry-delay", &network.retry_delay)?,
+        max_concurrency: network.max_concurrency.max(1),
+        ..Policy::default()
+    };
+    Ok(GitHub::new(ClientConfig { api_url, credential, policy })?)
+}
+
+fn parse_deadline(deadline: Option<&str>) -> Result<Option<Duration>> {
+    deadline.map(|d| crate::time::parse_duration(d).map_err(|e| Error::Usage(format!("--deadline: {e}")))).transpose()
+}
+
+async fn crawl_command(args: CrawlArgs) -> Result<()> {
+    let manifest = Manifest::load(&args.manifest)?;
+    let deadline = parse_deadline(args.deadline.as_deref())?;
+    let github = github_client(&args.network)?;
+    let request = CrawlRequest { manifest, out: args.out, deadline };
+    let summary = crawl::crawl(&github, &request).await?;
+    match summary.status {
+        ShardStatus::Failed => Err(Error::WorkFailed { shard: summary.shard, errors: summary.errors }),
+        ShardStatus::Deadline | ShardStatus::Completed => Ok(()),
+    }
+}
+
+fn merge_command(args: MergeArgs) -> Result<()> {
+    let request = MergeRequest {
+        leftovers_dir: args.leftovers.unwrap_or_else(|| run::leftovers_dir(&args.out)),
+        inputs: args.inputs,
+        out: args.out,
+        plan_dir: args.plan,
+    };
+    let report = merge::merge(&request)?;
+    print_merge(&report);
+    refused_error(&report)
+}
+
+fn refused_error(report: &MergeReport) -> Result<()> {
+    if report.refused.is_empty() {
+        return Ok(());
+    }
+    Err(Error::InputsRefused {
+        out: report.out.clone(),
+        refused: report.refused.iter().map(|r| format!("{}: {}", r.path.display(), r.reason)).collect(),
+    })
+}
+
+fn print_merge(report: &MergeReport) {
+    for taken in &report.taken {
+        tracing::info!(
+            "took {}: {}, {} repositories, {}/{} work items complete",
+            taken.path.display(),
+            taken.shard,
+            taken.repositories,
+            taken.work_done.0,
+            taken.work_done.1
+        );
+    }
+    for skipped in &report.superseded {
+        tracing::info!("skipped {}: {}", skipped.path.display(), skipped.reason);
+    }
+    for refused in &report.refused {
+        tracing::error!("refused {}: {}", refused.path.display(), refused.reason);
+    }
+    if !report.missing_shards.is_empty() {
+        tracing::warn!("missing shards: {}", report.missing_shards.join(", "));
+    }
+    if let Some(file) = &report.leftovers_file {
+        tracing::warn!("{} unfinished work item(s) written to {}", report.leftovers.len(), file.display());
+    }
+    tracing::info!(
+        "merged {} shard(s) of plan {} into {}: {} repositories",
+        report.taken.len(),
+        report.plan_id,
+        report.out.display(),
+        report.repositories
+    );
+}
+
+async fn run_command(args: RunArgs) -> Result<()> {
+    let request = RunRequest {
+        plan: plan_request(&args.options, args.deadline.clone())?,
+        jobs: args.jobs,
+        out: args.out,
+        deadline: parse_deadline(args.deadline.as_deref())?,
+    };
+    if request.jobs == 0 {
+        return Err(Error::Usage("--jobs must be at least 1".into()));
+    }
+    let github = Arc::new(github_client(&args.network)?);
+    let report = run::run(github, &request).await?;
+    print_merge(&report.merge);
+    let requests: u64 = report.crawls.iter().map(|c| c.stats.requests).sum();
+    tracing::info!("run: {} shards crawled with {requests} requests", report.crawls.len());
+    if !report.failed.is_empty() {
+        return Err(Error::ShardsFailed { failed: report.failed.iter().map(|(s, e)| format!("{s}: {e}")).collect() });
+    }
+    let failed: Vec<String> = report
+        .crawls
+        .iter()
+        .filter(|c| c.status == ShardStatus::Failed)
+        .map(|c| format!("{}: {}", c.shard, c.errors.join("; ")))
+        .collect();
+    if !failed.is_empty() {
+        return Err(Error::ShardsFailed { failed });
+    }
+    refused_error(&report.merge)
+}

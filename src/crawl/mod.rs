@@ -1,0 +1,278 @@
+//! Crawling one shard: reads the manifest's work items, fetches their pages through the GitHub
+//! layer and commits each page with its cursor. Re-running with the same output resumes where the
+//! last run stopped. A `.gz` output is compressed atomically at the end, from a working database
+//! kept beside it (`<out>.partial`) until then.
+
+mod id_range;
+mod progress;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::artifact;
+use crate::github::{GitHub, GithubError};
+use crate::plan::{Manifest, WorkItem};
+use crate::store::{Store, StoreError, WorkStatus};
+
+pub use progress::{CrawlStats, Progress};
+
+/// What `crawl` needs, already validated by the CLI layer.
+#[derive(Clone, Debug)]
+pub struct CrawlRequest {
+    /// The shard's manifest.
+    pub manifest: Manifest,
+    /// The output file (`.sqlite`, or `.sqlite.gz` for an artifact).
+    pub out: PathBuf,
+    /// Stop after this long and leave the rest as leftovers (overrides the manifest's deadline).
+    pub deadline: Option<Duration>,
+}
+
+/// How a shard crawl ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardStatus {
+    /// Every work item is complete.
+    Completed,
+    /// The deadline stopped it; unfinished items keep their cursors.
+    Deadline,
+    /// Some work items failed; the others are stored.
+    Failed,
+}
+
+impl ShardStatus {
+    /// The value stored in `shard_runs.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShardStatus::Completed => "completed",
+            ShardStatus::Deadline => "deadline",
+            ShardStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The result of one crawl invocation.
+#[derive(Clone, Debug)]
+pub struct CrawlSummary {
+    /// Shard name.
+    pub shard: String,
+    /// How it ended.
+    pub status: ShardStatus,
+    /// Repositories in the shard file now.
+    pub repositories: u64,
+    /// Counters of this invocation.
+    pub stats: CrawlStats,
+    /// Errors of failed work items.
+    pub errors: Vec<String>,
+    /// The file written.
+    pub out: PathBuf,
+}
+
+/// A crawl that could not run or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum CrawlError {
+    /// The GitHub layer failed for good.
+    #[error(transparent)]
+    Github(#[from] GithubError),
+    /// The shard database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The working database holds something unexpected.
+    #[error("shard database {path} is corrupt: {reason}")]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The output belongs to another plan or shard.
+    #[error("{path} holds {found}, not {expected}; use another --out or delete it")]
+    OtherShard {
+        /// The output or working file.
+        path: PathBuf,
+        /// What the file holds.
+        found: String,
+        /// What the manifest asks for.
+        expected: String,
+    },
+    /// A file operation on the output failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl CrawlError {
+    /// Errors that stop the whole shard (the others fail one work item and the crawl goes on).
+    fn is_fatal(&self) -> bool {
+        match self {
+            CrawlError::Github(error) => {
+                error.is_input_error()
+                    || matches!(error, GithubError::Unreachable { .. } | GithubError::ForeignLink { .. })
+            }
+            _ => true,
+        }
+    }
+}
+
+/// How one work item ended.
+pub(crate) enum ItemOutcome {
+    Completed,
+    Deadline,
+}
+
+/// The working database for an output: the output itself, or `<out>.partial` for `.gz`.
+pub fn working_path(out: &Path) -> PathBuf {
+    if is_gzip_name(out) {
+        let mut name = out.as_os_str().to_os_string();
+        name.push(".partial");
+        PathBuf::from(name)
+    } else {
+        out.to_path_buf()
+    }
+}
+
+fn is_gzip_name(path: &Path) -> bool {
+    path.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("gz"))
+}
+
+/// Crawls one shard into `request.out`, resuming what an earlier run of the same output left.
+pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSummary, CrawlError> {
+    let manifest = &request.manifest;
+    let shard = manifest.shard.name.as_str();
+    let work_path = working_path(&request.out);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CrawlError::Io { path, source }
+    };
+    let mut fresh = !work_path.exists();
+    if fresh && work_path != request.out && request.out.exists() {
+        // Resume from a finished (or deadline-stopped) artifact.
+        artifact::gunzip(&request.out, &work_path).map_err(io(&request.out))?;
+        fresh = false;
+    }
+    let opened = open_shard(&work_path, manifest);
+    let mut store = match opened {
+        Ok(store) => store,
+        Err(error) => {
+            if fresh {
+                remove_database(&work_path);
+            }
+            return Err(error);
+        }
+    };
+    let deadline = request
+        .deadline
+        .or_else(|| manifest.budget.deadline.as_deref().and_then(|d| crate::time::parse_duration(d).ok()));
+    let mut progress = Progress::new(shard, deadline);
+    let run = store.start_run(shard)?;
+    let result = crawl_items(github, &mut store, &mut progress, manifest).await;
+    let (status, errors) = match result {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            let message = error.to_string();
+            store.finish_run(run, ShardStatus::Failed.as_str(), Some(&message))?;
+            let nothing_stored = progress.stats().pages == 0;
+            if fresh && nothing_stored {
+                drop(store);
+                remove_database(&work_path);
+            } else {
+                finish_output(store, &work_path, &request.out)?;
+            }
+            return Err(error);
+        }
+    };
+    store.finish_run(run, status.as_str(), errors.first().map(String::as_str))?;
+    let repositories = store.repository_count()?;
+    finish_output(store, &work_path, &request.out)?;
+    let stats = progress.finish(status, repositories);
+    Ok(CrawlSummary { shard: shard.to_string(), status, repositories, stats, errors, out: request.out.clone() })
+}
+
+/// Opens the working database and checks it belongs to this manifest's plan and shard.
+fn open_shard(path: &Path, manifest: &Manifest) -> Result<Store, CrawlError> {
+    let mut store = Store::open(path)?;
+    let expected = format!("{} of plan {}", manifest.shard.name, manifest.plan_id);
+    if let (Some(plan), Some(shard)) = (store.meta("plan_id")?, store.meta("shard")?) {
+        let found = format!("{shard} of plan {plan}");
+        if found != expected {
+            return Err(CrawlError::OtherShard { path: path.to_path_buf(), found, expected });
+        }
+    }
+    for (key, value) in [
+        ("plan_id", manifest.plan_id.clone()),
+        ("shard", manifest.shard.name.clone()),
+        ("shard_index", manifest.shard.index.to_string()),
+        ("shard_count", manifest.shard.count.to_string()),
+        ("source", manifest.source.clone()),
+        ("collect", serde_json::to_string(&manifest.collect).expect("collect serializes")),
+        ("tool_version", crate::TOOL_VERSION.to_string()),
+    ] {
+        store.set_meta(key, &value)?;
+    }
+    store.init_work(&manifest.shard.name, &manifest.work)?;
+    Ok(store)
+}
+
+/// Runs every unfinished work item in order.
+async fn crawl_items(
+    github: &GitHub,
+    store: &mut Store,
+    progress: &mut Progress,
+    manifest: &Manifest,
+) -> Result<(ShardStatus, Vec<String>), CrawlError> {
+    let shard = manifest.shard.name.as_str();
+    let mut errors = Vec::new();
+    for state in store.work_items(Some(shard))? {
+        if state.status == WorkStatus::Completed {
+            continue;
+        }
+        if progress.deadline_passed() {
+            return Ok((ShardStatus::Deadline, errors));
+        }
+        store.begin_item(shard, state.idx)?;
+        let outcome = match state.item {
+            WorkItem::IdRange { from, to } => {
+                id_range::crawl(github, store, progress, (state.idx, from, to), state.cursor.as_deref()).await
+            }
+        };
+        match outcome {
+            Ok(ItemOutcome::Completed) => {}
+            Ok(ItemOutcome::Deadline) => {
+                store.set_item_status(shard, state.idx, WorkStatus::Pending, None)?;
+                return Ok((ShardStatus::Deadline, errors));
+            }
+            Err(error) => {
+                store.set_item_status(shard, state.idx, WorkStatus::Failed, Some(&error.to_string()))?;
+                if error.is_fatal() {
+                    return Err(error);
+                }
+                tracing::error!("{shard}: work item {} failed: {error}", state.item);
+                errors.push(format!("{}: {error}", state.item));
+            }
+        }
+    }
+    let status = if errors.is_empty() { ShardStatus::Completed } else { ShardStatus::Failed };
+    Ok((status, errors))
+}
+
+/// Makes the output a self-contained file: checkpoints, and for `.gz` compresses atomically.
+fn finish_output(store: Store, work_path: &Path, out: &Path) -> Result<(), CrawlError> {
+    store.close_for_transfer()?;
+    if work_path != out {
+        artifact::gzip_atomically(work_path, out)
+            .map_err(|source| CrawlError::Io { path: out.to_path_buf(), source })?;
+        remove_database(work_path);
+    }
+    Ok(())
+}
+
+/// Removes a database file and its WAL companions, ignoring what is not there.
+fn remove_database(path: &Path) {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.as_os_str().to_os_string();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+}

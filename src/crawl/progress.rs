@@ -1,0 +1,112 @@
+//! Progress of one shard crawl: counters, the deadline, and periodic plain progress lines (one
+//! line per interval, readable in a terminal and in an Actions log alike).
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::github::RequestRecord;
+
+use super::ShardStatus;
+
+/// How often a progress line is logged.
+const PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Counters of one crawl invocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CrawlStats {
+    /// Pages committed.
+    pub pages: u64,
+    /// Rows written (a resumed page may rewrite a row).
+    pub rows: u64,
+    /// Request attempts made.
+    pub requests: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// Budget points spent.
+    pub cost: u64,
+    /// Wall time of the crawl.
+    pub elapsed: Duration,
+}
+
+/// Tracks one shard's crawl.
+pub struct Progress {
+    shard: String,
+    started: Instant,
+    deadline: Option<Instant>,
+    last_line: Instant,
+    stats: CrawlStats,
+}
+
+impl Progress {
+    /// Starts tracking; `deadline` counts from now.
+    pub fn new(shard: &str, deadline: Option<Duration>) -> Progress {
+        let now = Instant::now();
+        Progress {
+            shard: shard.to_string(),
+            started: now,
+            deadline: deadline.map(|d| now + d),
+            last_line: now,
+            stats: CrawlStats::default(),
+        }
+    }
+
+    /// The shard name.
+    pub fn shard(&self) -> &str {
+        &self.shard
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> &CrawlStats {
+        &self.stats
+    }
+
+    /// True once the deadline has passed.
+    pub fn deadline_passed(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Runs `work` unless the deadline comes first (then `None`; nothing of it was committed,
+    /// because commits happen only after the request returns).
+    pub async fn before_deadline<T>(&self, work: impl Future<Output = T>) -> Option<T> {
+        match self.deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline.into(), work).await.ok(),
+            None => Some(work.await),
+        }
+    }
+
+    /// Counts a committed page and logs a progress line now and then.
+    pub fn page(&mut self, rows: u64, records: &[RequestRecord], position: u64, (from, to): (u64, u64)) {
+        self.stats.pages += 1;
+        self.stats.rows += rows;
+        self.stats.requests += records.len() as u64;
+        self.stats.retries += records.iter().filter(|r| r.attempt > 1).count() as u64;
+        self.stats.cost += records.iter().map(|r| u64::from(r.cost)).sum::<u64>();
+        if self.last_line.elapsed() >= PROGRESS_INTERVAL {
+            self.last_line = Instant::now();
+            let done = position.clamp(from, to) - from;
+            let percent = done as f64 * 100.0 / (to - from).max(1) as f64;
+            tracing::info!(
+                "{}: {} rows in {} pages, at id {position} of {from}..{to} ({percent:.1}%), {} requests",
+                self.shard,
+                self.stats.rows,
+                self.stats.pages,
+                self.stats.requests
+            );
+        }
+    }
+
+    /// Stops the clock and logs the closing line of a crawl; returns the final counters.
+    pub fn finish(&mut self, status: ShardStatus, repositories: u64) -> CrawlStats {
+        self.stats.elapsed = self.started.elapsed();
+        tracing::info!(
+            "{}: {} with {repositories} repositories; {} requests ({} retries, {} points) in {:.1} s",
+            self.shard,
+            status.as_str(),
+            self.stats.requests,
+            self.stats.retries,
+            self.stats.cost,
+            self.stats.elapsed.as_secs_f64()
+        );
+        self.stats.clone()
+    }
+}

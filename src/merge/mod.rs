@@ -1,0 +1,306 @@
+//! Merging shard databases into one: checks every input, keeps the newest copy of each shard and
+//! the newest version of each row, and writes the output atomically (a failed merge never leaves
+//! a half-written file over a good one). Unfinished work goes to a leftovers file.
+
+mod inputs;
+pub mod leftovers;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use rusqlite::params;
+
+pub use inputs::Refused;
+pub use leftovers::{Leftover, Leftovers};
+
+use crate::plan::{Collect, Manifest};
+use crate::store::{Store, StoreError};
+
+/// What `merge` needs, already validated by the CLI layer.
+#[derive(Clone, Debug)]
+pub struct MergeRequest {
+    /// Files and folders to merge.
+    pub inputs: Vec<PathBuf>,
+    /// The merged database to write.
+    pub out: PathBuf,
+    /// The plan folder, to notice shards that never arrived.
+    pub plan_dir: Option<PathBuf>,
+    /// Where to write `leftovers.yaml` when work is unfinished.
+    pub leftovers_dir: PathBuf,
+}
+
+/// An input that was merged.
+#[derive(Clone, Debug)]
+pub struct Taken {
+    /// The input path.
+    pub path: PathBuf,
+    /// Its shard.
+    pub shard: String,
+    /// Repositories it holds.
+    pub repositories: u64,
+    /// Completed work items / all work items.
+    pub work_done: (u64, u64),
+    /// Request attempts it recorded.
+    pub requests: u64,
+}
+
+/// What a merge did.
+#[derive(Clone, Debug)]
+pub struct MergeReport {
+    /// The output file.
+    pub out: PathBuf,
+    /// The plan of the merged shards.
+    pub plan_id: String,
+    /// Inputs merged.
+    pub taken: Vec<Taken>,
+    /// Inputs skipped because a newer copy of the same shard was merged.
+    pub superseded: Vec<Refused>,
+    /// Inputs refused, with reasons.
+    pub refused: Vec<Refused>,
+    /// Shards of the plan that no input held.
+    pub missing_shards: Vec<String>,
+    /// Repositories in the output.
+    pub repositories: u64,
+    /// Unfinished work.
+    pub leftovers: Vec<Leftover>,
+    /// The leftovers file, when one was written.
+    pub leftovers_file: Option<PathBuf>,
+}
+
+impl MergeReport {
+    /// True when every input was usable, no shard is missing and no work is left.
+    pub fn is_complete(&self) -> bool {
+        self.refused.is_empty() && self.missing_shards.is_empty() && self.leftovers.is_empty()
+    }
+}
+
+/// A merge that could not produce an output.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// Nothing to merge.
+    #[error("nothing to merge: {}", describe(.refused))]
+    NothingUsable {
+        /// Inputs refused, if any.
+        refused: Vec<Refused>,
+    },
+    /// The output could not be written.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// SQLite failed while merging.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The plan folder could not be read.
+    #[error("cannot use plan folder {path}: {reason}")]
+    Plan {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn describe(refused: &[Refused]) -> String {
+    if refused.is_empty() {
+        return "no .sqlite or .sqlite.gz files among the inputs".into();
+    }
+    refused.iter().map(|r| format!("{}: {}", r.path.display(), r.reason)).collect::<Vec<_>>().join("; ")
+}
+
+/// Merges the inputs into `request.out`.
+pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
+    let plan = request.plan_dir.as_deref().map(load_plan).transpose()?;
+    let (files, mut refused) = inputs::expand(&request.inputs);
+    let scratch = tempfile::tempdir().map_err(|source| MergeError::Io { path: std::env::temp_dir(), source })?;
+    let mut candidates = Vec::new();
+    for (index, path) in files.iter().enumerate() {
+        match inputs::inspect(path, index, scratch.path()) {
+            Ok(candidate) => candidates.push(candidate),
+            Err(reason) => refused.push(Refused { path: path.clone(), reason }),
+        }
+    }
+    // One plan per merge: the plan folder's, or else the first usable input's.
+    let plan_id = plan.as_ref().map(|(id, _)| id.clone()).or_else(|| candidates.first().map(|c| c.plan_id.clone()));
+    let Some(plan_id) = plan_id else {
+        return Err(MergeError::NothingUsable { refused });
+    };
+    let (same_plan, other_plan): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|c| c.plan_id == plan_id);
+    for candidate in other_plan {
+        refused.push(Refused {
+            path: candidate.path,
+            reason: format!("it belongs to plan {}, not to plan {plan_id}", candidate.plan_id),
+        });
+    }
+    // The newest copy of each shard wins (a re-run job uploads a second attempt).
+    let mut newest: BTreeMap<String, inputs::Candidate> = BTreeMap::new();
+    let mut superseded = Vec::new();
+    for candidate in same_plan {
+        match newest.remove(&candidate.shard) {
+            Some(kept) => {
+                let (winner, loser) =
+                    if candidate.newest_run > kept.newest_run { (candidate, kept) } else { (kept, candidate) };
+                superseded.push(Refused {
+                    path: loser.path.clone(),
+                    reason: format!("an older copy of {} than {}", loser.shard, winner.path.display()),
+                });
+                newest.insert(winner.shard.clone(), winner);
+            }
+            None => {
+                newest.insert(candidate.shard.clone(), candidate);
+            }
+        }
+    }
+    if newest.is_empty() {
+        return Err(MergeError::NothingUsable { refused });
+    }
+
+    let temporary = temporary_beside(&request.out)?;
+    let mut output = Store::open(temporary.path())?;
+    let mut taken = Vec::new();
+    for candidate in newest.values() {
+        taken.push(fold(&mut output, candidate)?);
+    }
+    let first = newest.values().next().expect("at least one input");
+    let expected: Vec<String> = match &plan {
+        Some((_, manifests)) => manifests.iter().map(|m| m.shard.name.clone()).collect(),
+        None => Vec::new(),
+    };
+    let present: BTreeSet<&str> = newest.keys().map(String::as_str).collect();
+    let missing_shards: Vec<String> =
+        expected.iter().filter(|name| !present.contains(name.as_str())).cloned().collect();
+    let mut left: Vec<Leftover> = output.work_items(None)?.iter().filter_map(leftovers::remaining).collect();
+    if let Some((_, manifests)) = &plan {
+        for manifest in manifests.iter().filter(|m| missing_shards.contains(&m.shard.name)) {
+            left.extend(manifest.work.iter().map(|work| Leftover {
+                shard: manifest.shard.name.clone(),
+                reason: "missing".into(),
+                error: None,
+                work: work.clone(),
+            }));
+        }
+    }
+    let (source, collect) = match &plan {
+        Some((_, manifests)) => (manifests[0].source.clone(), manifests[0].collect.clone()),
+        None => (
+            first.source.clone(),
+            serde_json::from_str::<Vec<Collect>>(&first.collect).unwrap_or(vec![Collect::Metadata]),
+        ),
+    };
+    for (key, value) in [
+        ("plan_id", plan_id.clone()),
+        ("source", source.clone()),
+        ("merged_shards", serde_json::to_string(&present).expect("names serialize")),
+        ("merged_at", crate::time::now_rfc3339()),
+        ("tool_version", crate::TOOL_VERSION.to_string()),
+    ] {
+        output.set_meta(key, &value)?;
+    }
+    if let Some(count) = first.shard_count {
+        output.set_meta("shard_count", &count.to_string())?;
+    }
+    let repositories = output.repository_count()?;
+    output.close_for_transfer()?;
+    temporary.persist(&request.out).map_err(|e| MergeError::Io { path: request.out.clone(), source: e.error })?;
+
+    let leftovers_file = if left.is_empty() {
+        None
+    } else {
+        let file = Leftovers { version: 1, plan_id: plan_id.clone(), source, collect, items: left.clone() };
+        Some(
+            leftovers::write(&request.leftovers_dir, &file)
+                .map_err(|source| MergeError::Io { path: request.leftovers_dir.clone(), source })?,
+        )
+    };
+    Ok(MergeReport {
+        out: request.out.clone(),
+        plan_id,
+        taken,
+        superseded,
+        refused,
+        missing_shards,
+        repositories,
+        leftovers: left,
+        leftovers_file,
+    })
+}
+
+/// Copies one checked input into the output in one transaction.
+fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, StoreError> {
+    let path = candidate.path.clone();
+    let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+    output.conn().execute("ATTACH DATABASE ?1 AS src", [candidate.database.to_string_lossy()]).map_err(sql)?;
+    let result = (|| {
+        let tx = output.conn().unchecked_transaction()?;
+        let columns = "id, node_id, full_name, owner, name, description, language, topics, stargazers_count, forks_count,
+            open_issues_count, size, default_branch, fork, archived, license, created_at, updated_at, pushed_at, fetched_at, etag";
+        let updates: Vec<String> =
+            columns.split(',').map(str::trim).filter(|c| *c != "id").map(|c| format!("{c} = excluded.{c}")).collect();
+        tx.execute(
+            &format!(
+                "INSERT INTO main.repositories ({columns}) SELECT {columns} FROM src.repositories WHERE true
+                 ON CONFLICT (id) DO UPDATE SET {} WHERE excluded.fetched_at > main.repositories.fetched_at",
+                updates.join(", ")
+            ),
+            [],
+        )?;
+        tx.execute("INSERT OR REPLACE INTO main.work_items SELECT * FROM src.work_items", [])?;
+        tx.execute(
+            "INSERT INTO main.shard_runs (shard, started_at, finished_at, status, repositories, requests, error, tool_version)
+             SELECT shard, started_at, finished_at, status, repositories, requests, error, tool_version FROM src.shard_runs",
+            [],
+        )?;
+        tx.execute(
+            "INSERT INTO main.api_requests (shard, at, kind, path, status, cost, latency_ms, attempt, credential, error)
+             SELECT shard, at, kind, path, status, cost, latency_ms, attempt, credential, error FROM src.api_requests",
+            [],
+        )?;
+        let count = |sql: &str| tx.query_row(sql, [], |row| row.get::<_, u64>(0));
+        let taken = Taken {
+            path: candidate.path.clone(),
+            shard: candidate.shard.clone(),
+            repositories: count("SELECT count(*) FROM src.repositories")?,
+            work_done: (
+                count("SELECT count(*) FROM src.work_items WHERE status = 'completed'")?,
+                count("SELECT count(*) FROM src.work_items")?,
+            ),
+            requests: count("SELECT count(*) FROM src.api_requests")?,
+        };
+        tx.commit()?;
+        Ok(taken)
+    })();
+    output.conn().execute("DETACH DATABASE src", params![]).map_err(sql)?;
+    result.map_err(sql)
+}
+
+fn temporary_beside(out: &Path) -> Result<tempfile::NamedTempFile, MergeError> {
+    let dir = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |source| MergeError::Io { path: out.to_path_buf(), source };
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    tempfile::Builder::new().prefix(".octoshard-merge.").suffix(".sqlite.tmp").tempfile_in(&dir).map_err(io)
+}
+
+/// Reads a plan folder: its plan id and every shard manifest.
+fn load_plan(dir: &Path) -> Result<(String, Vec<Manifest>), MergeError> {
+    let fail = |reason: String| MergeError::Plan { path: dir.to_path_buf(), reason };
+    let text =
+        std::fs::read_to_string(dir.join("plan.yaml")).map_err(|e| fail(format!("cannot read plan.yaml ({e})")))?;
+    let plan: crate::plan::PlanFile =
+        serde_yaml::from_str(&text).map_err(|e| fail(format!("invalid plan.yaml ({e})")))?;
+    let mut manifests = Vec::new();
+    for shard in &plan.shards {
+        crate::plan::manifest::check_name("manifest", &shard.manifest).map_err(fail)?;
+        let manifest = Manifest::load(&dir.join(&shard.manifest)).map_err(|e| fail(e.to_string()))?;
+        manifests.push(manifest);
+    }
+    if manifests.is_empty() {
+        return Err(fail("the plan has no shards".into()));
+    }
+    Ok((plan.plan_id, manifests))
+}

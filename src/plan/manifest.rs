@@ -1,0 +1,239 @@
+//! Shard manifests and the plan file: the versioned, strict YAML that passes work from `plan` to
+//! `crawl` (DESIGN.md §3). Unknown fields and newer versions are refused with the file's name, so
+//! a typo never silently changes what a crawl does.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The manifest format this build reads and writes.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// One shard's work: the unit a matrix job crawls.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Format version; see [`MANIFEST_VERSION`].
+    pub version: u32,
+    /// Ties every shard file of one plan together; merge refuses shards of other plans.
+    pub plan_id: String,
+    /// Which shard of the plan this is.
+    pub shard: ShardId,
+    /// The source spec the plan was made from (for the record).
+    pub source: String,
+    /// What to collect for each repository.
+    pub collect: Vec<Collect>,
+    /// Work items, processed in order.
+    pub work: Vec<WorkItem>,
+    /// Budget hints for the crawl.
+    pub budget: Budget,
+}
+
+/// The position of a shard in its plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardId {
+    /// Zero-based index.
+    pub index: u32,
+    /// Number of shards in the plan.
+    pub count: u32,
+    /// File-safe name (`shard-0003`), used for files and artifact names.
+    pub name: String,
+}
+
+/// One piece of work; `kind` tags the variant in YAML.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WorkItem {
+    /// Every public repository with `from <= id < to`, via `GET /repositories?since=`.
+    IdRange {
+        /// First id (inclusive).
+        from: u64,
+        /// End id (exclusive).
+        to: u64,
+    },
+}
+
+impl fmt::Display for WorkItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorkItem::IdRange { from, to } => write!(f, "id_range {from}..{to}"),
+        }
+    }
+}
+
+/// What a crawl collects for each repository.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Collect {
+    /// Repository metadata.
+    Metadata,
+    /// Pull requests.
+    Pulls,
+    /// Issues.
+    Issues,
+    /// GitHub Actions workflow runs.
+    Runs,
+    /// Contributors.
+    Contributors,
+    /// Commit activity.
+    Commits,
+    /// Default-branch snapshot.
+    Snapshot,
+    /// Code archive to cold storage.
+    Archive,
+}
+
+/// Budget hints carried by a manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Budget {
+    /// The credential's hourly request budget the plan assumed.
+    pub requests_per_hour: u32,
+    /// Stop and record leftovers after this long (`5h30m`); absent means no deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<String>,
+}
+
+/// A manifest that could not be read or is not valid.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The file could not be read.
+    #[error("cannot read manifest {path}: {source}")]
+    Read {
+        /// The manifest path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid manifest.
+    #[error("invalid manifest {path}: {reason}")]
+    Invalid {
+        /// The manifest path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file.
+    pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ManifestError::Read { path: path.to_path_buf(), source })?;
+        Manifest::parse(&text).map_err(|reason| ManifestError::Invalid { path: path.to_path_buf(), reason })
+    }
+
+    /// Parses and validates manifest YAML; the error says what is wrong (and where, for YAML errors).
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let version = serde_yaml::from_str::<serde_yaml::Value>(text)
+            .map_err(|e| e.to_string())?
+            .get("version")
+            .and_then(serde_yaml::Value::as_u64);
+        match version {
+            Some(v) if v == u64::from(MANIFEST_VERSION) => {}
+            Some(v) => {
+                return Err(format!("version {v} is not supported (this octoshard reads version {MANIFEST_VERSION})"));
+            }
+            None => return Err("missing `version` (expected `version: 1`)".to_string()),
+        }
+        let manifest: Manifest = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// Checks the invariants serde cannot express.
+    pub fn validate(&self) -> Result<(), String> {
+        check_name("plan_id", &self.plan_id)?;
+        check_name("shard.name", &self.shard.name)?;
+        if self.shard.count == 0 || self.shard.index >= self.shard.count {
+            return Err(format!("shard.index {} must be below shard.count {}", self.shard.index, self.shard.count));
+        }
+        if self.collect.is_empty() {
+            return Err("`collect` is empty; use at least [metadata]".to_string());
+        }
+        if self.work.is_empty() {
+            return Err("`work` is empty".to_string());
+        }
+        for item in &self.work {
+            match item {
+                WorkItem::IdRange { from, to } if from >= to => {
+                    return Err(format!("work item {item} is empty ({from} must be below {to})"));
+                }
+                WorkItem::IdRange { .. } => {}
+            }
+        }
+        if let Some(deadline) = &self.budget.deadline {
+            crate::time::parse_duration(deadline).map_err(|e| format!("budget.deadline: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The manifest as YAML (deterministic: the same manifest always gives the same bytes).
+    pub fn to_yaml(&self) -> String {
+        serde_yaml::to_string(self).expect("a manifest always serializes")
+    }
+}
+
+/// Names end up in file and artifact names, so they are restricted to a safe alphabet.
+pub fn check_name(field: &str, name: &str) -> Result<(), String> {
+    let safe = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if safe {
+        Ok(())
+    } else {
+        Err(format!("{field} `{name}` must be 1-100 characters of A-Z a-z 0-9 . _ - (not starting with .)"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "version: 1
+plan_id: 2026-11-23T06-00-00Z-ids
+shard: { index: 3, count: 64, name: shard-0003 }
+source: \"ids:0..1200000000\"
+collect: [metadata]
+work:
+  - { kind: id_range, from: 56250000, to: 75000000 }
+budget: { requests_per_hour: 5000, deadline: 5h30m }
+";
+
+    #[test]
+    fn the_design_example_parses_and_round_trips() {
+        let manifest = Manifest::parse(GOOD).unwrap();
+        assert_eq!(manifest.shard.name, "shard-0003");
+        assert_eq!(manifest.work, vec![WorkItem::IdRange { from: 56_250_000, to: 75_000_000 }]);
+        assert_eq!(Manifest::parse(&manifest.to_yaml()).unwrap(), manifest);
+    }
+
+    #[test]
+    fn bad_manifests_say_why() {
+        for (change, expected) in [
+            (("budget: {", "extra: 1\nbudget: {"), "unknown field `extra`"),
+            (("version: 1", "version: 2"), "version 2 is not supported"),
+            (("version: 1", "revision: 1"), "missing `version`"),
+            (("kind: id_range", "kind: id_rnge"), "unknown variant `id_rnge`"),
+            (("to: 75000000", "to: 75000000, step: 3"), "unknown field `step`"),
+            (("from: 56250000", "from: 80000000"), "is empty"),
+            (("index: 3", "index: 64"), "must be below shard.count"),
+            (("name: shard-0003", "name: ../etc"), "shard.name `../etc`"),
+            (("collect: [metadata]", "collect: [everything]"), "unknown variant `everything`"),
+            (("deadline: 5h30m", "deadline: soon"), "budget.deadline"),
+        ] {
+            let text = GOOD.replace(change.0, change.1);
+            let error = Manifest::parse(&text).unwrap_err();
+            assert!(error.contains(expected), "{change:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let error = Manifest::load(Path::new("/nonexistent/shard-0001.yaml")).unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/shard-0001.yaml"), "{error}");
+    }
+}

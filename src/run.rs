@@ -1,0 +1,110 @@
+//! The whole graph on one machine: plan, crawl every shard in parallel (bounded by `jobs`), merge.
+//! The shard files live in `<out>.work/` until the merge is complete, so an interrupted `run`
+//! resumes when started again with the same arguments.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::crawl::{self, CrawlRequest, CrawlSummary};
+use crate::github::GitHub;
+use crate::merge::{self, MergeReport, MergeRequest};
+use crate::plan::{self, PlanRequest};
+use crate::{Error, Result};
+
+/// What `run` needs, already validated by the CLI layer.
+#[derive(Clone, Debug)]
+pub struct RunRequest {
+    /// The plan to make.
+    pub plan: PlanRequest,
+    /// Shards crawled at once.
+    pub jobs: usize,
+    /// The merged database.
+    pub out: PathBuf,
+    /// Per-shard deadline.
+    pub deadline: Option<Duration>,
+}
+
+/// What `run` did.
+#[derive(Debug)]
+pub struct RunReport {
+    /// One summary per shard crawled.
+    pub crawls: Vec<CrawlSummary>,
+    /// Shards whose crawl failed, with the error.
+    pub failed: Vec<(String, String)>,
+    /// The merge.
+    pub merge: MergeReport,
+    /// The working folder (removed when everything completed).
+    pub work_dir: PathBuf,
+}
+
+/// Plans, crawls and merges.
+pub async fn run(github: Arc<GitHub>, request: &RunRequest) -> Result<RunReport> {
+    let plan = plan::make_plan(&request.plan)?;
+    let mut work_dir = request.out.as_os_str().to_os_string();
+    work_dir.push(".work");
+    let work_dir = PathBuf::from(work_dir);
+    let plan_dir = work_dir.join("plan");
+    let shard_dir = work_dir.join("shards");
+    plan::write_plan(&plan, &plan_dir)?;
+    std::fs::create_dir_all(&shard_dir).map_err(|source| Error::Io { path: shard_dir.clone(), source })?;
+    tracing::info!("plan {}: {} shards, {} at a time", plan.file.plan_id, plan.manifests.len(), request.jobs);
+
+    // The one bound on parallel shard crawls; the GitHub client caps requests in flight separately.
+    let slots = Arc::new(Semaphore::new(request.jobs.max(1)));
+    let mut tasks = JoinSet::new();
+    for manifest in plan.manifests {
+        let crawl_request = CrawlRequest {
+            out: shard_dir.join(format!("{}.sqlite", manifest.shard.name)),
+            manifest,
+            deadline: request.deadline,
+        };
+        let github = Arc::clone(&github);
+        let slots = Arc::clone(&slots);
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("semaphore never closed");
+            let shard = crawl_request.manifest.shard.name.clone();
+            (shard, crawl::crawl(&github, &crawl_request).await)
+        });
+    }
+    let mut crawls = Vec::new();
+    let mut failed = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (shard, result) = joined.map_err(|e| Error::Internal(format!("a crawl task panicked: {e}")))?;
+        match result {
+            Ok(summary) => crawls.push(summary),
+            Err(error) if error_stops_everything(&error) => return Err(error.into()),
+            Err(error) => {
+                tracing::error!("{shard}: {error}");
+                failed.push((shard, error.to_string()));
+            }
+        }
+    }
+    crawls.sort_by(|a, b| a.shard.cmp(&b.shard));
+    let report = merge::merge(&MergeRequest {
+        inputs: vec![shard_dir],
+        out: request.out.clone(),
+        plan_dir: Some(plan_dir),
+        leftovers_dir: leftovers_dir(&request.out),
+    })?;
+    if report.is_complete() && failed.is_empty() {
+        std::fs::remove_dir_all(&work_dir).map_err(|source| Error::Io { path: work_dir.clone(), source })?;
+    }
+    Ok(RunReport { crawls, failed, merge: report, work_dir })
+}
+
+/// `<out>.leftovers/`, beside the merged file.
+pub fn leftovers_dir(out: &std::path::Path) -> PathBuf {
+    let mut name = out.as_os_str().to_os_string();
+    name.push(".leftovers");
+    PathBuf::from(name)
+}
+
+/// A bad credential, a bad URL or an unreachable API fails every shard the same way: stop at the first.
+fn error_stops_everything(error: &crawl::CrawlError) -> bool {
+    use crate::github::GithubError;
+    matches!(error, crawl::CrawlError::Github(github) if github.is_input_error() || matches!(github, GithubError::Unreachable { .. }))
+}

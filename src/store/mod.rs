@@ -1,0 +1,251 @@
+//! The SQLite store: one file per shard, the same schema for the merged file (DESIGN.md §5).
+//!
+//! Opening applies the numbered migrations in `migrations/` (tracked by `PRAGMA user_version`)
+//! and turns on WAL. Writes that belong together (a page of rows, the cursor that covers them,
+//! the requests that paid for them) happen in one transaction, so a kill at any moment loses at
+//! most the page in flight and a resume never duplicates.
+
+mod repositories;
+mod work;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+pub use repositories::RepositoryRow;
+pub use work::{WorkState, WorkStatus};
+
+use crate::github::RequestRecord;
+
+/// The schema version this build writes; files with another version are refused by merge.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The migrations, in order; migration `n` brings a file from version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+/// A store that could not be opened, read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed on this file.
+    #[error("database {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The file is a database, but not one this build can use.
+    #[error("database {path} cannot be used: {reason}")]
+    Incompatible {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// An open octoshard database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) a database for writing, migrated to [`SCHEMA_VERSION`].
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: path.to_path_buf(), source })?;
+        let store = Store { conn, path: path.to_path_buf() };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database read-only (merge inputs), without migrating it.
+    pub fn open_readonly(path: &Path) -> Result<Store, StoreError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .map_err(|source| StoreError::Sqlite { path: path.to_path_buf(), source })?;
+        Ok(Store { conn, path: path.to_path_buf() })
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The raw connection, for queries owned by other modules (merge, report).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Wraps a SQLite error with this store's path.
+    pub fn error(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite { path: self.path.clone(), source }
+    }
+
+    fn configure(&self) -> Result<(), StoreError> {
+        self.conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| self.error(e))?;
+        // WAL + NORMAL: a killed process loses nothing that was committed; only a power cut could
+        // lose the last transactions, which a resume then refetches.
+        self.conn
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| self.error(e))
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let version: i64 =
+            self.conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|e| self.error(e))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Incompatible {
+                path: self.path.clone(),
+                reason: format!("schema version {version} is newer than this octoshard ({SCHEMA_VERSION})"),
+            });
+        }
+        if version == 0 && self.has_foreign_tables()? {
+            return Err(StoreError::Incompatible {
+                path: self.path.clone(),
+                reason: "it holds tables that are not octoshard's; refusing to write into it".into(),
+            });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let next = index as i64 + 1;
+            let tx = self.conn.unchecked_transaction().map_err(|e| self.error(e))?;
+            tx.execute_batch(sql).map_err(|e| self.error(e))?;
+            tx.execute_batch(&format!("PRAGMA user_version = {next}")).map_err(|e| self.error(e))?;
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)", [next.to_string()])
+                .map_err(|e| self.error(e))?;
+            tx.commit().map_err(|e| self.error(e))?;
+        }
+        Ok(())
+    }
+
+    fn has_foreign_tables(&self) -> Result<bool, StoreError> {
+        let count: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'", [], |row| row.get(0))
+            .map_err(|e| self.error(e))?;
+        Ok(count > 0)
+    }
+
+    /// A `meta` value.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0))
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Sets a `meta` value.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)", params![key, value])
+            .map(drop)
+            .map_err(|e| self.error(e))
+    }
+
+    /// Number of repositories stored.
+    pub fn repository_count(&self) -> Result<u64, StoreError> {
+        self.conn.query_row("SELECT count(*) FROM repositories", [], |row| row.get(0)).map_err(|e| self.error(e))
+    }
+
+    /// Starts a `shard_runs` row and returns its id.
+    pub fn start_run(&self, shard: &str) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO shard_runs (shard, started_at, status, tool_version) VALUES (?1, ?2, 'running', ?3)",
+                params![shard, crate::time::now_rfc3339(), crate::TOOL_VERSION],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Closes a `shard_runs` row with its outcome.
+    pub fn finish_run(&self, run: i64, status: &str, error: Option<&str>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE shard_runs SET finished_at = ?2, status = ?3, error = ?4,
+                    repositories = (SELECT count(*) FROM repositories),
+                    requests = (SELECT count(*) FROM api_requests)
+                 WHERE id = ?1",
+                params![run, crate::time::now_rfc3339(), status, error],
+            )
+            .map(drop)
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records request attempts (for requests that stored nothing, such as a failed page).
+    pub fn record_requests(&mut self, shard: &str, records: &[RequestRecord]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+        insert_requests(&tx, shard, records)
+            .map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
+        tx.commit().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })
+    }
+
+    /// Folds the WAL into the main file and switches journaling off WAL, so the database is one
+    /// self-contained file (ready to compress or hand over).
+    pub fn close_for_transfer(self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode = DELETE;")
+            .map_err(|e| self.error(e))?;
+        let path = self.path.clone();
+        self.conn.close().map_err(|(_, source)| StoreError::Sqlite { path, source })
+    }
+}
+
+/// Inserts request records inside the caller's transaction.
+pub(crate) fn insert_requests(
+    tx: &rusqlite::Transaction<'_>,
+    shard: &str,
+    records: &[RequestRecord],
+) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO api_requests (shard, at, kind, path, status, cost, latency_ms, attempt, credential, error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for r in records {
+        insert.execute(params![
+            shard,
+            r.at,
+            r.kind.as_str(),
+            r.path,
+            r.status,
+            r.cost,
+            r.latency_ms,
+            r.attempt,
+            r.credential,
+            r.error
+        ])?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_migrates_once_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sqlite");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.meta("schema_version").unwrap().as_deref(), Some("1"));
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.repository_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn foreign_and_newer_databases_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let foreign = dir.path().join("foreign.sqlite");
+        Connection::open(&foreign).unwrap().execute_batch("CREATE TABLE x (y)").unwrap();
+        let error = Store::open(&foreign).err().unwrap().to_string();
+        assert!(error.contains("not octoshard's"), "{error}");
+
+        let newer = dir.path().join("newer.sqlite");
+        drop(Store::open(&newer).unwrap());
+        Connection::open(&newer).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
+        let error = Store::open(&newer).err().unwrap().to_string();
+        assert!(error.contains("schema version 99 is newer"), "{error}");
+    }
+}
