@@ -41,12 +41,43 @@ pub struct RunReport {
     pub work_dir: PathBuf,
 }
 
-/// Plans, crawls and merges.
+/// Plans, crawls and merges. A run that fails before any shard stored anything removes the
+/// working folder it created, so bad input leaves nothing behind.
 pub async fn run(github: Arc<GitHub>, request: &RunRequest) -> Result<RunReport> {
     let plan = plan::make_plan(&request.plan)?;
     let mut work_dir = request.out.as_os_str().to_os_string();
     work_dir.push(".work");
     let work_dir = PathBuf::from(work_dir);
+    let created = !work_dir.exists();
+    let result = plan_crawl_merge(github, request, plan, &work_dir).await;
+    if result.is_err() && created && !any_progress(&work_dir.join("shards")) {
+        let _ = std::fs::remove_dir_all(&work_dir);
+    }
+    result
+}
+
+/// True when some shard database in `dir` has moved a cursor (holds work worth resuming).
+fn any_progress(dir: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.filter_map(|e| e.ok()).any(|entry| {
+        let path = entry.path();
+        if path.extension().is_none_or(|ext| ext != "sqlite") {
+            return false;
+        }
+        let Ok(store) = crate::store::Store::open_readonly(&path) else { return true };
+        store
+            .conn()
+            .query_row("SELECT count(*) FROM work_items WHERE cursor IS NOT NULL", [], |row| row.get::<_, i64>(0))
+            .map_or(true, |moved| moved > 0)
+    })
+}
+
+async fn plan_crawl_merge(
+    github: Arc<GitHub>,
+    request: &RunRequest,
+    plan: plan::Plan,
+    work_dir: &std::path::Path,
+) -> Result<RunReport> {
     let plan_dir = work_dir.join("plan");
     let shard_dir = work_dir.join("shards");
     plan::write_plan(&plan, &plan_dir)?;
@@ -76,7 +107,11 @@ pub async fn run(github: Arc<GitHub>, request: &RunRequest) -> Result<RunReport>
         let (shard, result) = joined.map_err(|e| Error::Internal(format!("a crawl task panicked: {e}")))?;
         match result {
             Ok(summary) => crawls.push(summary),
-            Err(error) if error_stops_everything(&error) => return Err(error.into()),
+            Err(error) if error_stops_everything(&error) => {
+                // Stop the other shards and wait for them, so no file is still open afterwards.
+                tasks.shutdown().await;
+                return Err(error.into());
+            }
             Err(error) => {
                 tracing::error!("{shard}: {error}");
                 failed.push((shard, error.to_string()));
@@ -91,9 +126,9 @@ pub async fn run(github: Arc<GitHub>, request: &RunRequest) -> Result<RunReport>
         leftovers_dir: leftovers_dir(&request.out),
     })?;
     if report.is_complete() && failed.is_empty() {
-        std::fs::remove_dir_all(&work_dir).map_err(|source| Error::Io { path: work_dir.clone(), source })?;
+        std::fs::remove_dir_all(work_dir).map_err(|source| Error::Io { path: work_dir.to_path_buf(), source })?;
     }
-    Ok(RunReport { crawls, failed, merge: report, work_dir })
+    Ok(RunReport { crawls, failed, merge: report, work_dir: work_dir.to_path_buf() })
 }
 
 /// `<out>.leftovers/`, beside the merged file.

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, IF_NONE_MATCH};
@@ -22,7 +23,13 @@ pub struct GitHub {
     limits: Mutex<HashMap<String, RateLimit>>,
     /// The concurrency cap (see [`Policy::max_concurrency`]).
     permits: Semaphore,
+    /// Whether the API ever answered: a host that never did is most likely a wrong URL, so
+    /// connection errors give up after [`RETRIES_BEFORE_FIRST_ANSWER`] instead of backing off for minutes.
+    answered: AtomicBool,
 }
+
+/// Retries of connection errors while the API has never answered this process.
+const RETRIES_BEFORE_FIRST_ANSWER: u32 = 2;
 
 /// A response the caller should look at, with the accounting of every attempt it took.
 #[derive(Debug)]
@@ -88,6 +95,7 @@ impl GitHub {
             permits: Semaphore::new(config.policy.max_concurrency.max(1)),
             policy: config.policy,
             limits: Mutex::new(HashMap::new()),
+            answered: AtomicBool::new(false),
         })
     }
 
@@ -172,7 +180,13 @@ impl GitHub {
                     record.error = Some(reason.clone());
                     records.push(record);
                     failures += 1;
-                    if failures > self.policy.max_retries {
+                    let never_answered = !self.answered.load(Ordering::Relaxed) && error.is_connect();
+                    let allowed = if never_answered {
+                        self.policy.max_retries.min(RETRIES_BEFORE_FIRST_ANSWER)
+                    } else {
+                        self.policy.max_retries
+                    };
+                    if failures > allowed {
                         return Err(GithubError::Unreachable { url: url.to_string(), attempts: attempt, reason });
                     }
                     let wait = backoff(failures, self.policy.backoff_base, self.policy.backoff_cap);
@@ -182,6 +196,7 @@ impl GitHub {
                 }
             };
             record.status = status;
+            self.answered.store(true, Ordering::Relaxed);
             let limit = RateLimit::from_headers(&headers);
             if status != 304 && limit.is_some() {
                 record.cost = 1;

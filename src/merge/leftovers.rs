@@ -65,10 +65,13 @@ pub fn remaining(state: &WorkState) -> Option<Leftover> {
     Some(Leftover { shard: state.shard.clone(), reason: reason.into(), error: state.error.clone(), work })
 }
 
+/// The file name of the leftovers file inside its folder.
+pub const FILE_NAME: &str = "leftovers.yaml";
+
 /// Writes `dir/leftovers.yaml`; returns its path.
 pub fn write(dir: &Path, leftovers: &Leftovers) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
-    let path = dir.join("leftovers.yaml");
+    let path = dir.join(FILE_NAME);
     let text = serde_yaml::to_string(leftovers).expect("leftovers serialize");
     crate::artifact::write_atomically(&path, text.as_bytes())?;
     Ok(path)

@@ -207,6 +207,11 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     temporary.persist(&request.out).map_err(|e| MergeError::Io { path: request.out.clone(), source: e.error })?;
 
     let leftovers_file = if left.is_empty() {
+        // A complete merge must not leave an earlier merge's leftovers behind to be re-crawled.
+        let stale = request.leftovers_dir.join(leftovers::FILE_NAME);
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(|source| MergeError::Io { path: stale, source })?;
+        }
         None
     } else {
         let file = Leftovers { version: 1, plan_id: plan_id.clone(), source, collect, items: left.clone() };

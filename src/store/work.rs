@@ -210,7 +210,7 @@ mod tests {
             fetched_at: crate::time::now_rfc3339(),
             ..Default::default()
         };
-        store.commit_page("shard-0000", 0, &[row.clone()], "5", false, &[]).unwrap();
+        store.commit_page("shard-0000", 0, std::slice::from_ref(&row), "5", false, &[]).unwrap();
         store.commit_page("shard-0000", 0, &[row], "9", true, &[]).unwrap();
         let work = store.work_items(None).unwrap();
         assert_eq!(work.len(), 1);

@@ -1,0 +1,7 @@
+//! Integration tests: the real `octoshard` binary against the simulated GitHub (`fakehub`).
+//! One test binary with modules, so the suite links once.
+
+mod errors;
+mod pipeline;
+mod resume;
+mod util;

@@ -1,0 +1,190 @@
+//! Test harness: temporary folders, the binary with a clean environment, and ground-truth checks.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use fakehub::{FakeHub, Options, Universe, UniverseConfig};
+
+/// The token the tests use; a test greps outputs for it.
+pub const TOKEN: &str = "ghp_octoshardTestToken0123456789";
+
+/// A temporary folder that lives as long as the test.
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    pub fn new() -> TestDir {
+        TestDir { dir: tempfile::tempdir().expect("temporary folder") }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).expect("write test file");
+        path
+    }
+
+    /// Every file name under the folder, relative, sorted.
+    pub fn listing(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        list(self.dir.path(), self.dir.path(), &mut names);
+        names.sort();
+        names
+    }
+}
+
+fn list(root: &Path, dir: &Path, names: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            list(root, &path, names);
+        } else {
+            names.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+        }
+    }
+}
+
+/// The binary with an environment that cannot reach the real GitHub or a real token.
+pub fn octoshard(api_url: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_octoshard"));
+    for name in [
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "OCTOSHARD_TOKENS",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+        "GITHUB_ACTIONS",
+        "RUST_LOG",
+    ] {
+        command.env_remove(name);
+    }
+    command.env("GITHUB_API_URL", api_url);
+    command
+}
+
+/// Runs and returns the output, with stdout/stderr shown on failure of later assertions.
+pub fn run(command: &mut Command) -> Output {
+    command.output().expect("run octoshard")
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Asserts success and returns stderr.
+#[track_caller]
+pub fn success(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "expected success, got {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
+    stderr(output)
+}
+
+/// Asserts the exit code and returns stderr.
+#[track_caller]
+pub fn fails_with(output: &Output, code: i32) -> String {
+    let text = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "stdout:\n{}\nstderr:\n{text}", stdout(output));
+    assert!(!text.contains("panicked"), "a panic is never a user error message:\n{text}");
+    assert!(!text.contains("RUST_BACKTRACE"), "{text}");
+    text
+}
+
+/// A simulated GitHub with `repos` public repositories.
+pub fn hub(repos: usize, options: Options) -> FakeHub {
+    let universe = Universe::generate(&UniverseConfig { repos, seed: 7, ..UniverseConfig::default() });
+    FakeHub::start(universe, options)
+}
+
+/// Options accepting the test token.
+pub fn options() -> Options {
+    Options { tokens: vec![TOKEN.to_string()], ..Options::default() }
+}
+
+/// A repository as compared between the database and the ground truth.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Listed {
+    pub id: u64,
+    pub node_id: String,
+    pub full_name: String,
+    pub owner: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub fork: bool,
+}
+
+/// The listing fields of every repository in a database, by id.
+pub fn listed_in_db(path: &Path) -> Vec<Listed> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
+    let mut statement = conn
+        .prepare("SELECT id, node_id, full_name, owner, name, description, fork FROM repositories ORDER BY id")
+        .unwrap();
+    statement
+        .query_map([], |row| {
+            Ok(Listed {
+                id: row.get(0)?,
+                node_id: row.get(1)?,
+                full_name: row.get(2)?,
+                owner: row.get(3)?,
+                name: row.get(4)?,
+                description: row.get(5)?,
+                fork: row.get(6)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The ground truth for `from <= id < to`.
+pub fn listed_in_truth(hub: &FakeHub, from: u64, to: u64) -> Vec<Listed> {
+    hub.universe()
+        .repos_in(from, to)
+        .into_iter()
+        .map(|r| Listed {
+            id: r.id,
+            node_id: r.node_id.clone(),
+            full_name: r.full_name.clone(),
+            owner: r.owner_login().to_string(),
+            name: r.name().to_string(),
+            description: r.description.clone(),
+            fork: r.fork,
+        })
+        .collect()
+}
+
+/// Asserts the database holds exactly the ground truth of the range, comparing counts first for
+/// a readable failure.
+#[track_caller]
+pub fn assert_equals_truth(db: &Path, hub: &FakeHub, from: u64, to: u64) {
+    let got = listed_in_db(db);
+    let want = listed_in_truth(hub, from, to);
+    assert!(!want.is_empty(), "the test range holds repositories");
+    assert_eq!(got.len(), want.len(), "repository count in {}", db.display());
+    assert!(got == want, "{} differs from the ground truth", db.display());
+}
+
+/// Rows of a table, for accounting checks.
+pub fn count(db: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    conn.query_row(sql, [], |row| row.get(0)).unwrap()
+}
