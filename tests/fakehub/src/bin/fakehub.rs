@@ -1,0 +1,157 @@
+//! `fakehub` binary: serve a generated universe until killed, for scripts and
+//! manual runs against octoshard. Prints exactly one line, the base URL
+//! (GITHUB_API_URL), on stdout; a summary on stderr; optionally writes the
+//! ground truth as JSON. Bad arguments: one line on stderr, exit code 2.
+//!
+//! ```text
+//! fakehub --repos 20000 [--seed 1] [--port 0] [--window-secs 3600]
+//!         [--core-limit 5000] [--graphql-limit 5000] [--search-limit 30]
+//!         [--anonymous-limit 60] [--max-concurrency 100] [--retry-after 1]
+//!         [--hidden-fraction 0.3] [--deleted-fraction 0]
+//!         [--fault-5xx F] [--fault-secondary F] [--fault-reset F]
+//!         [--fault-truncate F] [--fault-malformed F] [--fault-seed N]
+//!         [--slow-fraction F] [--slow-ms N] [--latency-ms N]
+//!         [--tokens a,b] [--truth FILE]
+//! ```
+
+use fakehub::{FakeHub, Options, Universe, UniverseConfig};
+use std::io::Write;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+struct Args {
+    universe: UniverseConfig,
+    options: Options,
+    port: u16,
+    truth: Option<String>,
+}
+
+fn value<T: FromStr>(flag: &str, raw: Option<String>) -> Result<T, String> {
+    let raw = raw.ok_or_else(|| format!("{flag} needs a value"))?;
+    raw.parse().map_err(|_| format!("{flag}: invalid value {raw:?}"))
+}
+
+fn fraction(flag: &str, raw: Option<String>) -> Result<f64, String> {
+    let f: f64 = value(flag, raw)?;
+    if (0.0..=1.0).contains(&f) { Ok(f) } else { Err(format!("{flag}: {f} is not within 0..=1")) }
+}
+
+fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut args = Args {
+        universe: UniverseConfig { repos: 20_000, ..Default::default() },
+        options: Options::default(),
+        port: 0,
+        truth: None,
+    };
+    while let Some(flag) = it.next() {
+        let (flag, inline) = match flag.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
+            _ => (flag, None),
+        };
+        let mut next = || inline.clone().or_else(|| it.next());
+        let o = &mut args.options;
+        match flag.as_str() {
+            "--repos" => args.universe.repos = value(&flag, next())?,
+            "--seed" => args.universe.seed = value(&flag, next())?,
+            "--hidden-fraction" => args.universe.hidden_fraction = fraction(&flag, next())?,
+            "--deleted-fraction" => args.universe.deleted_fraction = fraction(&flag, next())?,
+            "--port" => args.port = value(&flag, next())?,
+            "--truth" => args.truth = Some(value(&flag, next())?),
+            "--window-secs" => {
+                o.window = Duration::from_secs_f64(value::<f64>(&flag, next()).and_then(|w| {
+                    if w.is_finite() && w > 0.0 { Ok(w) } else { Err(format!("{flag} must be positive")) }
+                })?)
+            }
+            "--core-limit" => o.core_limit = value(&flag, next())?,
+            "--graphql-limit" => o.graphql_limit = value(&flag, next())?,
+            "--search-limit" => o.search_limit = value(&flag, next())?,
+            "--anonymous-limit" => o.anonymous_limit = value(&flag, next())?,
+            "--max-concurrency" => o.max_concurrency = value(&flag, next())?,
+            "--retry-after" => o.retry_after_secs = value(&flag, next())?,
+            "--fault-5xx" => o.fault_5xx = fraction(&flag, next())?,
+            "--fault-secondary" => o.fault_secondary = fraction(&flag, next())?,
+            "--fault-reset" => o.fault_reset = fraction(&flag, next())?,
+            "--fault-truncate" => o.fault_truncate = fraction(&flag, next())?,
+            "--fault-malformed" => o.fault_malformed = fraction(&flag, next())?,
+            "--fault-seed" => o.seed = value(&flag, next())?,
+            "--slow-fraction" => o.slow_fraction = fraction(&flag, next())?,
+            "--slow-ms" => o.slow_delay = Duration::from_millis(value(&flag, next())?),
+            "--latency-ms" => o.latency = Duration::from_millis(value(&flag, next())?),
+            "--tokens" => {
+                let list: String = value(&flag, next())?;
+                o.tokens = list.split(',').map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect();
+            }
+            other => return Err(format!("unknown argument {other:?} (see the doc comment of src/bin/fakehub.rs)")),
+        }
+    }
+    Ok(args)
+}
+
+fn write_truth(path: &str, universe: &Universe) -> std::io::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Entry<'a> {
+        id: u64,
+        full_name: &'a str,
+        node_id: &'a str,
+        deleted: bool,
+    }
+    #[derive(serde::Serialize)]
+    struct Truth<'a> {
+        max_id: u64,
+        repos: Vec<Entry<'a>>,
+    }
+    let truth = Truth {
+        max_id: universe.max_id(),
+        repos: universe
+            .repos()
+            .iter()
+            .map(|r| Entry { id: r.id, full_name: &r.full_name, node_id: &r.node_id, deleted: r.deleted })
+            .collect(),
+    };
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    serde_json::to_writer(&mut out, &truth)?;
+    out.flush()
+}
+
+fn main() {
+    let args = match parse(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("fakehub: {message}");
+            std::process::exit(2);
+        }
+    };
+    let started = Instant::now();
+    let universe = Universe::generate(&args.universe);
+    let generated = started.elapsed();
+    let summary = format!(
+        "fakehub: {} public repos ({} deleted), {} hidden ids, max_id {}, {} owners, generated in {:.2?}",
+        universe.repos().len(),
+        universe.repos().iter().filter(|r| r.deleted).count(),
+        universe.hidden_count(),
+        universe.max_id(),
+        universe.owners().len(),
+        generated
+    );
+    let hub = match FakeHub::start_on(universe, args.options, args.port) {
+        Ok(hub) => hub,
+        Err(e) => {
+            eprintln!("fakehub: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            std::process::exit(1);
+        }
+    };
+    if let Some(path) = &args.truth
+        && let Err(e) = write_truth(path, hub.universe())
+    {
+        eprintln!("fakehub: cannot write {path}: {e}");
+        std::process::exit(1);
+    }
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "{}", hub.url());
+    let _ = stdout.flush();
+    eprintln!("{summary}");
+    // Serve until killed (SIGTERM/SIGINT terminate the process).
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,127 @@
+//! GitHub's legacy global node ids. A legacy node id is the standard base64
+//! (with padding) of `"{len}:{Type}{database id}"`, where `len` is the length
+//! of the type name, e.g. repository 1296269 is `base64("010:Repository1296269")`
+//! = `MDEwOlJlcG9zaXRvcnkxMjk2MjY5`. This module encodes and decodes them; no
+//! external base64 crate is needed for a few dozen lines.
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with `=` padding.
+pub fn base64_encode(input: &[u8]) -> String {
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(ALPHABET[(n >> 18) as usize & 63] as char);
+        out.push(ALPHABET[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 { ALPHABET[(n >> 6) as usize & 63] as char } else { '=' });
+        out.push(if chunk.len() > 2 { ALPHABET[n as usize & 63] as char } else { '=' });
+    }
+    out
+}
+
+/// Standard base64, padding optional. `None` on any invalid character.
+pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
+    let trimmed = input.trim_end_matches('=');
+    let mut out = Vec::with_capacity(trimmed.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in trimmed.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+fn legacy(type_name: &str, id: u64) -> String {
+    base64_encode(format!("{:03}:{type_name}{id}", type_name.len()).as_bytes())
+}
+
+/// Node id of a repository, e.g. 1296269 -> `MDEwOlJlcG9zaXRvcnkxMjk2MjY5`.
+pub fn repo_node_id(id: u64) -> String {
+    // Hot path of universe generation: no `format!`.
+    let mut buf = [0u8; 40];
+    let prefix = b"010:Repository";
+    buf[..prefix.len()].copy_from_slice(prefix);
+    let mut digits = [0u8; 20];
+    let mut n = id;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in 0..len {
+        buf[prefix.len() + i] = digits[len - 1 - i];
+    }
+    base64_encode(&buf[..prefix.len() + len])
+}
+
+/// Node id of a user (`MDQ6VXNlcjE=` for user 1).
+pub fn user_node_id(id: u64) -> String {
+    base64_encode(format!("04:User{id}").as_bytes())
+}
+
+/// Node id of an organization (`MDEyOk9yZ2FuaXphdGlvbjE=` for org 1).
+pub fn org_node_id(id: u64) -> String {
+    legacy("Organization", id)
+}
+
+/// Node id of a license (`MDc6TGljZW5zZTEz` for MIT, license 13).
+pub fn license_node_id(id: u32) -> String {
+    base64_encode(format!("07:License{id}").as_bytes())
+}
+
+/// The database id inside a legacy repository node id, if it is one.
+pub fn parse_repo_node_id(node_id: &str) -> Option<u64> {
+    let bytes = base64_decode(node_id)?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let digits = text.strip_prefix("010:Repository")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_node_ids() {
+        assert_eq!(repo_node_id(1296269), "MDEwOlJlcG9zaXRvcnkxMjk2MjY5");
+        assert_eq!(user_node_id(1), "MDQ6VXNlcjE=");
+        assert_eq!(org_node_id(1), "MDEyOk9yZ2FuaXphdGlvbjE=");
+        assert_eq!(license_node_id(13), "MDc6TGljZW5zZTEz");
+    }
+
+    #[test]
+    fn round_trip() {
+        for id in [1u64, 9, 10, 99, 1296269, 987654321012] {
+            assert_eq!(parse_repo_node_id(&repo_node_id(id)), Some(id));
+        }
+        assert_eq!(parse_repo_node_id("not base64!"), None);
+        assert_eq!(parse_repo_node_id(&user_node_id(5)), None);
+        assert_eq!(parse_repo_node_id(""), None);
+        for len in 0..10 {
+            let data: Vec<u8> = (0..len).map(|i: u8| i.wrapping_mul(37).wrapping_add(1)).collect();
+            assert_eq!(base64_decode(&base64_encode(&data)), Some(data));
+        }
+    }
+}

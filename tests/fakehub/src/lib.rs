@@ -1,0 +1,162 @@
+//! fakehub: a small, faithful, deterministic simulation of the GitHub REST and
+//! GraphQL APIs for octoshard's tests and scripts. A seeded [`Universe`] is the
+//! ground truth; [`FakeHub`] serves it on `127.0.0.1` with GitHub's paging,
+//! rate-limit headers and budgets, secondary limits, conditional requests and
+//! optional injected faults, and counts everything in [`Stats`].
+//!
+//! Behaviour worth knowing (all deliberate, as on github.com):
+//! - `/repositories?since=N` pages cover the next 100 ids of *all* ids (hidden
+//!   ones included), so pages are short or empty; `rel="next"` carries the last
+//!   id of the window, which may be a hidden id. `per_page` is ignored.
+//! - Deleted repos are listed but 404 on `/repos/{o}/{n}` and `null` + NOT_FOUND
+//!   in GraphQL. REST `watchers_count` equals `stargazers_count`; GraphQL
+//!   `watchers{totalCount}` is `subscribers_count`. Empty repos (size 0) have
+//!   `defaultBranchRef: null`. The "Other" license has spdx id `NOASSERTION`.
+//! - Every non-304 response costs 1 (GraphQL: 1 point) except `/rate_limit`
+//!   and the primary-limit refusal itself; 304s are free.
+//! - Secondary-limit 403s are charged too; coming back before `retry-after`
+//!   elapsed is answered 403 again and counted as a violation (the deadline
+//!   is not extended).
+//!
+//! ```no_run
+//! use fakehub::{FakeHub, Options, Universe, UniverseConfig};
+//! let hub = FakeHub::start(Universe::generate(&UniverseConfig::new(2000, 1)), Options::default());
+//! let api = hub.url(); // GITHUB_API_URL
+//! # let _ = api;
+//! assert_eq!(hub.stats().primary_violations, 0);
+//! ```
+
+mod app;
+mod graphql;
+mod http;
+pub mod ids;
+mod json;
+mod limits;
+mod options;
+mod routes;
+mod stats;
+pub mod time;
+pub mod universe;
+mod words;
+
+pub use limits::Resource;
+pub use options::Options;
+pub use stats::{SECONDARY_LOG_CAP, SecondaryCause, SecondaryResponse, Stats};
+pub use time::Timestamp;
+pub use universe::{License, Owner, OwnerType, Repo, Segment, Universe, UniverseConfig};
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// A running fake GitHub. The server runs on its own thread and tokio runtime;
+/// dropping the `FakeHub` stops it.
+pub struct FakeHub {
+    app: Arc<app::App>,
+    url: String,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FakeHub {
+    /// Serve `universe` on `127.0.0.1` with a free port.
+    ///
+    /// # Panics
+    /// If no local port can be bound or no thread/runtime can be started.
+    pub fn start(universe: Universe, options: Options) -> FakeHub {
+        match FakeHub::start_on(universe, options, 0) {
+            Ok(hub) => hub,
+            Err(e) => panic!("fakehub: cannot start: {e}"),
+        }
+    }
+
+    /// Serve on `127.0.0.1:port` (0 = any free port).
+    pub fn start_on(universe: Universe, options: Options, port: u16) -> std::io::Result<FakeHub> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let app = Arc::new(app::App::new(Arc::new(universe), options, url.clone()));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("fakehub")
+            .enable_all()
+            .build()?;
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let server_app = app.clone();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new().name("fakehub".into()).spawn(move || {
+            runtime.block_on(async move {
+                match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => {
+                        let _ = ready_tx.send(Ok(()));
+                        http::serve(listener, server_app, shutdown_rx).await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+        })?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(std::io::Error::other("fakehub server thread died")),
+        }
+        Ok(FakeHub { app, url, shutdown: Some(shutdown), thread: Some(thread) })
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash), i.e. GITHUB_API_URL.
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+
+    /// `url() + "/graphql"`.
+    pub fn graphql_url(&self) -> String {
+        format!("{}/graphql", self.url)
+    }
+
+    /// The ground truth.
+    pub fn universe(&self) -> &Universe {
+        &self.app.universe
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.app.stats()
+    }
+
+    pub fn reset_stats(&self) {
+        self.app.reset_stats();
+    }
+
+    /// Forget every rate-limit window and retry-after deadline.
+    pub fn reset_limits(&self) {
+        self.app.reset_limits();
+    }
+
+    /// Change behaviour mid-run (limits apply from the next request).
+    pub fn set_options(&self, options: Options) {
+        self.app.set_options(options);
+    }
+
+    pub fn options(&self) -> Options {
+        self.app.options()
+    }
+}
+
+impl Drop for FakeHub {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(true);
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl std::fmt::Debug for FakeHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeHub").field("url", &self.url).finish_non_exhaustive()
+    }
+}

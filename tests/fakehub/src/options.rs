@@ -1,0 +1,73 @@
+//! Server behaviour knobs: accepted tokens, budgets and window, the secondary
+//! (concurrency) limit, fault injection rates and artificial latency. They can
+//! be changed while the server runs with `FakeHub::set_options`.
+
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Accepted tokens; empty = any non-empty token is accepted. Unknown token -> 401.
+    pub tokens: Vec<String>,
+    /// Core requests per token per window. Default 5000.
+    pub core_limit: u32,
+    /// GraphQL points per token per window. Default 5000.
+    pub graphql_limit: u32,
+    /// Search requests per token per window. Default 30.
+    pub search_limit: u32,
+    /// Core requests per window shared by all anonymous callers. Default 60.
+    pub anonymous_limit: u32,
+    /// The rate-limit "hour". Default 3600 s.
+    pub window: Duration,
+    /// More in-flight requests than this for one token -> secondary-limit 403. Default 100.
+    pub max_concurrency: usize,
+    /// Fraction of requests answered 500/502/503.
+    pub fault_5xx: f64,
+    /// Fraction answered with a secondary-limit 403 or 429 (alternating) + retry-after.
+    pub fault_secondary: f64,
+    /// Fraction where the connection is dropped without any response.
+    pub fault_reset: f64,
+    /// Fraction where the body is cut short of its Content-Length, then the connection closed.
+    pub fault_truncate: f64,
+    /// Fraction of 200 JSON bodies replaced by invalid JSON.
+    pub fault_malformed: f64,
+    /// Fraction of responses delayed by `slow_delay`.
+    pub slow_fraction: f64,
+    pub slow_delay: Duration,
+    /// Added to every response.
+    pub latency: Duration,
+    /// `retry-after` seconds on secondary-limit responses. Default 1.
+    pub retry_after_secs: u64,
+    /// Seed of the fault RNG.
+    pub seed: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            tokens: Vec::new(),
+            core_limit: 5000,
+            graphql_limit: 5000,
+            search_limit: 30,
+            anonymous_limit: 60,
+            window: Duration::from_secs(3600),
+            max_concurrency: 100,
+            fault_5xx: 0.0,
+            fault_secondary: 0.0,
+            fault_reset: 0.0,
+            fault_truncate: 0.0,
+            fault_malformed: 0.0,
+            slow_fraction: 0.0,
+            slow_delay: Duration::from_millis(500),
+            latency: Duration::ZERO,
+            retry_after_secs: 1,
+            seed: 1,
+        }
+    }
+}
+
+impl Options {
+    /// Options with these accepted tokens and defaults otherwise.
+    pub fn with_tokens<S: Into<String>>(tokens: impl IntoIterator<Item = S>) -> Self {
+        Options { tokens: tokens.into_iter().map(Into::into).collect(), ..Default::default() }
+    }
+}

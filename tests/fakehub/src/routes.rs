@@ -1,0 +1,148 @@
+//! Routing and the REST handlers. `Route::parse` maps a method and path to a
+//! `Route`; each route knows its stats key (`GET /repos/{owner}/{name}`), its
+//! rate-limit resource and whether it needs authentication. To add an endpoint
+//! (search, user/org repositories, stargazers, pulls, ...): add a variant, a
+//! line in `parse`, `key` and `resource`, and a handler function below.
+
+use crate::http::{Request, Response, percent_decode};
+use crate::json;
+use crate::limits::{RateSnapshot, Resource};
+use crate::universe::Universe;
+use serde_json::{Value, json};
+
+/// Ids per `/repositories` page (of all ids, public and hidden).
+pub(crate) const LISTING_WINDOW: usize = 100;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    RateLimit,
+    Repositories,
+    Repo { owner: String, name: String },
+    Graphql,
+    NotFound,
+}
+
+impl Route {
+    pub fn parse(method: &str, path: &str) -> Route {
+        let segments: Vec<String> =
+            path.strip_prefix('/').unwrap_or(path).split('/').map(|s| percent_decode(s, false)).collect();
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        match (method, segments.as_slice()) {
+            ("GET", ["rate_limit"]) => Route::RateLimit,
+            ("GET", ["repositories"]) => Route::Repositories,
+            ("GET", ["repos", owner, name]) if !owner.is_empty() && !name.is_empty() => {
+                Route::Repo { owner: owner.to_string(), name: name.to_string() }
+            }
+            ("POST", ["graphql"]) => Route::Graphql,
+            _ => Route::NotFound,
+        }
+    }
+
+    /// Stats key, e.g. `GET /repos/{owner}/{name}`.
+    pub fn key(&self, method: &str) -> String {
+        let path = match self {
+            Route::RateLimit => "/rate_limit",
+            Route::Repositories => "/repositories",
+            Route::Repo { .. } => "/repos/{owner}/{name}",
+            Route::Graphql => "/graphql",
+            Route::NotFound => "(unmatched)",
+        };
+        format!("{method} {path}")
+    }
+
+    pub fn resource(&self) -> Resource {
+        match self {
+            Route::Graphql => Resource::Graphql,
+            _ => Resource::Core,
+        }
+    }
+
+    pub fn requires_auth(&self) -> bool {
+        matches!(self, Route::Graphql)
+    }
+}
+
+/// What handlers may look at besides the request.
+pub(crate) struct Ctx<'a> {
+    pub universe: &'a Universe,
+    /// `http://127.0.0.1:PORT`.
+    pub base: &'a str,
+}
+
+/// Answer a REST route (not `/rate_limit` or `/graphql`, which the pipeline owns).
+pub(crate) fn handle(route: &Route, request: &Request, ctx: &Ctx) -> Response {
+    match route {
+        Route::Repositories => list_repositories(request, ctx),
+        Route::Repo { owner, name } => get_repo(owner, name, ctx),
+        Route::RateLimit | Route::Graphql | Route::NotFound => not_found("https://docs.github.com/rest"),
+    }
+}
+
+pub(crate) fn not_found(documentation_url: &str) -> Response {
+    Response::json(404, &json!({"message": "Not Found", "documentation_url": documentation_url, "status": "404"}))
+}
+
+/// `GET /repositories?since=N`: the next 100 ids of all ids > N, public ones only.
+fn list_repositories(request: &Request, ctx: &Ctx) -> Response {
+    let since = match request.query_param("since").map(str::trim) {
+        None | Some("") => 0,
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                return Response::json(
+                    422,
+                    &json!({
+                        "message": "Validation Failed",
+                        "errors": [{"resource": "Repository", "field": "since", "code": "invalid", "value": v}],
+                        "documentation_url": "https://docs.github.com/rest/repos/repos#list-public-repositories",
+                        "status": "422"
+                    }),
+                );
+            }
+        },
+    };
+    let (repos, last, more) = ctx.universe.listing_page(since, LISTING_WINDOW);
+    let body = Value::Array(repos.iter().map(|r| json::minimal_repo(ctx.base, r)).collect());
+    let mut response = Response::json(200, &body);
+    let first = format!("<{}/repositories{{?since}}>; rel=\"first\"", ctx.base);
+    let link = match (last, more) {
+        (Some(last), true) => format!("<{}/repositories?since={last}>; rel=\"next\", {first}", ctx.base),
+        _ => first,
+    };
+    response.set_header("link", link);
+    response
+}
+
+/// `GET /repos/{owner}/{name}`.
+fn get_repo(owner: &str, name: &str, ctx: &Ctx) -> Response {
+    match ctx.universe.by_owner_and_name(owner, name) {
+        Some(repo) if !repo.deleted => Response::json(200, &json::full_repo(ctx.base, repo)),
+        _ => not_found("https://docs.github.com/rest/repos/repos#get-a-repository"),
+    }
+}
+
+/// `GET /rate_limit` body from the caller's three budgets.
+pub(crate) fn rate_limit_body(core: &RateSnapshot, search: &RateSnapshot, graphql: &RateSnapshot) -> Value {
+    let entry = |r: &RateSnapshot| json!({"limit": r.limit, "used": r.used, "remaining": r.remaining(), "reset": r.reset, "resource": r.resource.as_str()});
+    json!({
+        "resources": {"core": entry(core), "search": entry(search), "graphql": entry(graphql)},
+        "rate": entry(core)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsing() {
+        assert_eq!(Route::parse("GET", "/repositories"), Route::Repositories);
+        assert_eq!(Route::parse("GET", "/repos/a%2Db/c.d"), Route::Repo { owner: "a-b".into(), name: "c.d".into() });
+        assert_eq!(Route::parse("GET", "/repos/a/"), Route::NotFound);
+        assert_eq!(Route::parse("GET", "/repos/a/b/c"), Route::NotFound);
+        assert_eq!(Route::parse("POST", "/repositories"), Route::NotFound);
+        assert_eq!(Route::parse("POST", "/graphql"), Route::Graphql);
+        assert_eq!(Route::parse("GET", "/"), Route::NotFound);
+        assert_eq!(Route::Repo { owner: "x".into(), name: "y".into() }.key("GET"), "GET /repos/{owner}/{name}");
+    }
+}
