@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::actions::{self, ActionsEnv};
 use crate::crawl::{self, CrawlRequest, ShardStatus};
 use crate::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
-use crate::github::{self, ClientConfig, Credential, GitHub, Policy, Secret};
+use crate::github::{self, AppCredential, AppKey, BudgetPolicy, ClientConfig, Credential, GitHub, Policy, Secret};
 use crate::merge::{self, MergeReport, MergeRequest};
 use crate::plan::{self, Collect, Manifest, PlanRequest, Source};
 use crate::run::{self, RunRequest};
@@ -89,9 +89,20 @@ pub struct PlanArgs {
 /// How to reach GitHub (shared by the commands that make requests).
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
-    /// GitHub token (default: GITHUB_TOKEN, then GH_TOKEN; none: anonymous, 60 requests/hour).
+    /// GitHub token (default: OCTOSHARD_TOKENS, then GITHUB_TOKEN, then GH_TOKEN; none: anonymous,
+    /// 60 requests/hour). Repeat for a pool.
     #[arg(long, value_name = "TOKEN", hide_default_value = true)]
-    pub token: Option<String>,
+    pub token: Vec<String>,
+    /// GitHub App id (with --app-key and --installation-id; env OCTOSHARD_APP_ID).
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<u64>,
+    /// GitHub App private key PEM file (env OCTOSHARD_APP_KEY holds the PEM itself).
+    #[arg(long, value_name = "FILE")]
+    pub app_key: Option<PathBuf>,
+    /// GitHub App installation id; repeat for several installations, each with its own budget
+    /// (env OCTOSHARD_APP_INSTALLATION_IDS, comma separated).
+    #[arg(long, value_name = "ID")]
+    pub installation_id: Vec<u64>,
     /// Per-request timeout.
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: String,
@@ -101,9 +112,18 @@ pub struct NetworkArgs {
     /// First retry delay (doubles per retry, with jitter).
     #[arg(long, default_value = "1s", value_name = "DURATION")]
     pub retry_delay: String,
+    /// Wait after a secondary rate limit that names no retry-after (GitHub documents a minute).
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub secondary_wait: String,
     /// Requests in flight at once (GitHub's secondary limit is 100).
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub max_concurrency: usize,
+    /// Share of each rate-limit window left unspent for other jobs on the same credential.
+    #[arg(long, default_value_t = 0.01, value_name = "FRACTION")]
+    pub reserve: f64,
+    /// Spend each window as fast as allowed instead of spreading it until the reset.
+    #[arg(long)]
+    pub no_pacing: bool,
 }
 
 /// `crawl` arguments.
@@ -119,6 +139,10 @@ pub struct CrawlArgs {
     /// Stop after this long and record the rest as leftovers (overrides the manifest's deadline).
     #[arg(long, value_name = "DURATION")]
     pub deadline: Option<String>,
+    /// A database from an earlier crawl (.sqlite or .sqlite.gz, shard or merged): unchanged listing
+    /// pages are answered 304 for free and their rows are taken from it.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
     /// Network options.
     #[command(flatten)]
     pub network: NetworkArgs,
@@ -153,6 +177,9 @@ pub struct RunArgs {
     /// Per-shard deadline (e.g. 5h30m).
     #[arg(long, value_name = "DURATION")]
     pub deadline: Option<String>,
+    /// A database from an earlier crawl, for conditional requests (see `crawl --previous`).
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
     /// The merged database to write.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -279,36 +306,106 @@ fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
     Ok(())
 }
 
-/// Builds the GitHub client from flags and the environment (the only place tokens are read).
+/// Builds the GitHub client from flags and the environment (the only place secrets are read).
 fn github_client(network: &NetworkArgs) -> Result<GitHub> {
-    let api_url = std::env::var("GITHUB_API_URL").ok().filter(|v| !v.trim().is_empty());
-    let api_url = api_url.unwrap_or_else(|| github::DEFAULT_API_URL.to_string());
-    let token = network
-        .token
-        .clone()
-        .or_else(|| std::env::var("GITHUB_TOKEN").ok())
-        .or_else(|| std::env::var("GH_TOKEN").ok())
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty());
-    let credential = match token {
-        Some(token) => Credential::token("token-1", Secret::new(token)),
-        None => {
-            tracing::warn!(
-                "no token given (--token, GITHUB_TOKEN or GH_TOKEN): using the anonymous budget of 60 requests/hour"
-            );
-            Credential::anonymous()
-        }
-    };
+    let api_url = env_value("GITHUB_API_URL").unwrap_or_else(|| github::DEFAULT_API_URL.to_string());
+    let graphql_url = env_value("GITHUB_GRAPHQL_URL");
+    let credentials = credentials(network)?;
+    if credentials.is_empty() {
+        tracing::warn!(
+            "no token given (--token, OCTOSHARD_TOKENS, GITHUB_TOKEN or GH_TOKEN): using the anonymous budget of 60 requests/hour"
+        );
+    }
     let duration =
         |flag: &str, text: &str| crate::time::parse_duration(text).map_err(|e| Error::Usage(format!("{flag}: {e}")));
+    if !(0.0..0.5).contains(&network.reserve) {
+        return Err(Error::Usage(format!("--reserve {} must be at least 0 and below 0.5", network.reserve)));
+    }
     let policy = Policy {
         timeout: duration("--timeout", &network.timeout)?,
         max_retries: network.max_retries,
         backoff_base: duration("--retry-delay", &network.retry_delay)?,
+        secondary_wait: duration("--secondary-wait", &network.secondary_wait)?,
         max_concurrency: network.max_concurrency.max(1),
+        budget: BudgetPolicy {
+            reserve_fraction: network.reserve,
+            pacing: !network.no_pacing,
+            ..BudgetPolicy::default()
+        },
         ..Policy::default()
     };
-    Ok(GitHub::new(ClientConfig { api_url, credential, policy })?)
+    Ok(GitHub::new(ClientConfig { api_url, graphql_url, credentials, policy })?)
+}
+
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Every credential given: tokens (flags, else the first of OCTOSHARD_TOKENS, GITHUB_TOKEN,
+/// GH_TOKEN) and GitHub App installations. Empty means anonymous.
+fn credentials(network: &NetworkArgs) -> Result<Vec<Credential>> {
+    let mut tokens: Vec<String> = network.token.iter().map(|t| t.trim().to_string()).collect();
+    if tokens.is_empty() {
+        if let Some(pool) = env_value("OCTOSHARD_TOKENS") {
+            tokens = pool.split([',', '\n']).map(|t| t.trim().to_string()).collect();
+        } else if let Some(token) = env_value("GITHUB_TOKEN").or_else(|| env_value("GH_TOKEN")) {
+            tokens.push(token);
+        }
+    }
+    tokens.retain(|t| !t.is_empty());
+    let mut unique = Vec::new();
+    for token in tokens {
+        if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::Usage(format!("token {} contains whitespace or control characters", unique.len() + 1)));
+        }
+        if !unique.contains(&token) {
+            unique.push(token);
+        }
+    }
+    let mut credentials: Vec<Credential> = unique
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| Credential::token(format!("token-{}", i + 1), Secret::new(t)))
+        .collect();
+
+    let app_id = match network.app_id {
+        Some(id) => Some(id),
+        None => env_value("OCTOSHARD_APP_ID")
+            .map(|v| v.parse::<u64>().map_err(|_| Error::Usage(format!("OCTOSHARD_APP_ID `{v}` is not a number"))))
+            .transpose()?,
+    };
+    let mut installations = network.installation_id.clone();
+    if installations.is_empty()
+        && let Some(list) = env_value("OCTOSHARD_APP_INSTALLATION_IDS")
+    {
+        for id in list.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+            installations.push(
+                id.parse()
+                    .map_err(|_| Error::Usage(format!("OCTOSHARD_APP_INSTALLATION_IDS: `{id}` is not a number")))?,
+            );
+        }
+    }
+    let key_text = match &network.app_key {
+        Some(path) => Some(
+            std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("--app-key {}: {e}", path.display())))?,
+        ),
+        None => env_value("OCTOSHARD_APP_KEY"),
+    };
+    match (app_id, key_text, installations.is_empty()) {
+        (None, None, true) => {}
+        (Some(app_id), Some(pem), false) => {
+            for installation_id in installations {
+                let key = AppKey::from_pem(&pem).map_err(|e| Error::Usage(format!("GitHub App private key: {e}")))?;
+                credentials.push(Credential::app(AppCredential { app_id, installation_id, key }));
+            }
+        }
+        _ => {
+            return Err(Error::Usage(
+                "a GitHub App needs all three of --app-id, --app-key and --installation-id (or their OCTOSHARD_APP_* variables)".into(),
+            ));
+        }
+    }
+    Ok(credentials)
 }
 
 fn parse_deadline(deadline: Option<&str>) -> Result<Option<Duration>> {
@@ -319,7 +416,7 @@ async fn crawl_command(args: CrawlArgs) -> Result<()> {
     let manifest = Manifest::load(&args.manifest)?;
     let deadline = parse_deadline(args.deadline.as_deref())?;
     let github = github_client(&args.network)?;
-    let request = CrawlRequest { manifest, out: args.out, deadline };
+    let request = CrawlRequest { manifest, out: args.out, deadline, previous: args.previous };
     let summary = crawl::crawl(&github, &request).await?;
     match summary.status {
         ShardStatus::Failed => Err(Error::WorkFailed { shard: summary.shard, errors: summary.errors }),
@@ -387,6 +484,7 @@ async fn run_command(args: RunArgs) -> Result<()> {
         jobs: args.jobs,
         out: args.out,
         deadline: parse_deadline(args.deadline.as_deref())?,
+        previous: args.previous,
     };
     if request.jobs == 0 {
         return Err(Error::Usage("--jobs must be at least 1".into()));

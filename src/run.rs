@@ -26,6 +26,8 @@ pub struct RunRequest {
     pub out: PathBuf,
     /// Per-shard deadline.
     pub deadline: Option<Duration>,
+    /// A database from an earlier crawl, for conditional requests (see [`CrawlRequest::previous`]).
+    pub previous: Option<PathBuf>,
 }
 
 /// What `run` did.
@@ -92,6 +94,7 @@ async fn plan_crawl_merge(
             out: shard_dir.join(format!("{}.sqlite", manifest.shard.name)),
             manifest,
             deadline: request.deadline,
+            previous: request.previous.clone(),
         };
         let github = Arc::clone(&github);
         let slots = Arc::clone(&slots);

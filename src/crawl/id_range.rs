@@ -1,49 +1,90 @@
 //! Walks `GET /repositories?since=` over one id range. The cursor is the `since` of the next
-//! page, taken from the `Link: rel="next"` header (never inferred from a short page).
+//! page, taken from the `Link: rel="next"` header (never inferred from a short page). Each page
+//! is requested with the ETag stored for it (in this shard or a previous database); a 304 costs
+//! nothing and stands in for the page.
 
 use crate::github::models::MinimalRepository;
-use crate::github::{GitHub, GithubError, RequestKind};
-use crate::store::{RepositoryRow, Store};
+use crate::github::{GithubError, RequestKind};
+use crate::store::{EtagRow, Page, RepositoryRow, Store, WorkStatus};
 
-use super::{CrawlError, ItemOutcome, Progress};
+use super::{CrawlError, ItemOutcome, Progress, ShardContext, detail};
 
 /// Crawls `from <= id < to` starting after `cursor` (the `since` to ask for next).
 pub(super) async fn crawl(
-    github: &GitHub,
+    context: &ShardContext<'_>,
     store: &mut Store,
     progress: &mut Progress,
     (idx, from, to): (u32, u64, u64),
     cursor: Option<&str>,
 ) -> Result<ItemOutcome, CrawlError> {
+    let store_path = store.path().to_path_buf();
+    let corrupt = |text: &str| CrawlError::Corrupt {
+        path: store_path.clone(),
+        reason: format!("work item {idx} has cursor `{text}`, expected a repository id"),
+    };
     let mut since = match cursor {
-        Some(text) => text.parse::<u64>().map_err(|_| CrawlError::Corrupt {
-            path: store.path().to_path_buf(),
-            reason: format!("work item {idx} has cursor `{text}`, expected a repository id"),
-        })?,
+        Some(text) => text.parse::<u64>().map_err(|_| corrupt(text))?,
         None => from.saturating_sub(1),
     };
     let last_id = to - 1;
     while since < last_id {
-        let url = github.url(&format!("/repositories?since={since}"));
-        let Some(response) = progress.before_deadline(github.get(&url, RequestKind::ListRepositories, None)).await
-        else {
+        let path = format!("/repositories?since={since}");
+        let known = match store.etag(&path)? {
+            Some(known) => Some(known),
+            None => context
+                .previous
+                .map(|previous| previous.lock().expect("previous lock").etag(&path))
+                .transpose()?
+                .flatten(),
+        };
+        let url = context.github.url(&path);
+        let fetch = context.github.get_json::<Vec<MinimalRepository>>(
+            &url,
+            RequestKind::ListRepositories,
+            known.as_ref().map(|k| k.etag.as_str()),
+        );
+        let Some(fetched) = progress.before_deadline(fetch).await else {
             return Ok(ItemOutcome::Deadline);
         };
-        let response = response?;
-        if response.status != 200 {
-            return Err(GithubError::Unexpected {
-                url,
-                reason: format!("HTTP {} (is GITHUB_API_URL a GitHub REST API?)", response.status),
+        let (response, items) = fetched?;
+        let (rows, next_since, newest_seen, etag) = match (response.status, items, known) {
+            (200, Some(items), _) => {
+                let next_since = match response.next_link() {
+                    Some(link) => Some(since_of(&link).ok_or_else(|| GithubError::Unexpected {
+                        url: url.clone(),
+                        reason: format!("the next link `{link}` has no numeric since"),
+                    })?),
+                    None => None,
+                };
+                let fetched_at = crate::time::now_rfc3339();
+                let rows: Vec<RepositoryRow> = items
+                    .iter()
+                    .filter(|r| r.id > since && r.id >= from && r.id < to)
+                    .map(|r| row(r, &fetched_at))
+                    .collect();
+                let newest_seen = items.iter().map(|r| r.id).max().unwrap_or(since);
+                let etag = response.etag().map(|etag| EtagRow {
+                    path: path.clone(),
+                    etag,
+                    cursor_after: next_since.map(|n| n.to_string()),
+                    ids: items.iter().map(|r| r.id).collect(),
+                });
+                (rows, next_since, newest_seen, etag)
             }
-            .into());
-        }
-        let items: Vec<MinimalRepository> = response.json()?;
-        let next_since = match response.next_link() {
-            Some(link) => Some(since_of(&link).ok_or_else(|| GithubError::Unexpected {
-                url: url.clone(),
-                reason: format!("the next link `{link}` has no numeric since"),
-            })?),
-            None => None,
+            (304, _, Some(known)) => {
+                let next_since =
+                    known.cursor_after.as_deref().map(|c| c.parse::<u64>().map_err(|_| corrupt(c))).transpose()?;
+                let rows = unchanged_rows(context, store, &known, (since, from, to))?;
+                let newest_seen = known.ids.iter().copied().max().unwrap_or(since);
+                (rows, next_since, newest_seen, Some(known))
+            }
+            (status, _, _) => {
+                return Err(GithubError::Unexpected {
+                    url,
+                    reason: format!("HTTP {status} (is GITHUB_API_URL a GitHub REST API?)"),
+                }
+                .into());
+            }
         };
         if let Some(next) = next_since
             && next <= since
@@ -54,21 +95,64 @@ pub(super) async fn crawl(
             }
             .into());
         }
-        let fetched_at = crate::time::now_rfc3339();
-        let rows: Vec<RepositoryRow> =
-            items.iter().filter(|r| r.id > since && r.id >= from && r.id < to).map(|r| row(r, &fetched_at)).collect();
-        let newest_seen = items.iter().map(|r| r.id).max().unwrap_or(since);
         let next = next_since.unwrap_or(newest_seen.max(since));
-        let completed = next_since.is_none() || next >= last_id || newest_seen >= last_id;
-        store.commit_page(progress.shard(), idx, &rows, &next.to_string(), completed, &response.records)?;
+        let listing_done = next_since.is_none() || next >= last_id || newest_seen >= last_id;
+        // The item completes only once its detail is stored too (below).
+        let cursor = if listing_done { last_id.max(next) } else { next };
+        let page = Page {
+            rows: &rows,
+            cursor: &cursor.to_string(),
+            completed: listing_done && !context.detail,
+            records: &response.records,
+            etag: etag.as_ref(),
+        };
+        store.commit_page(progress.shard(), idx, &page)?;
         progress.page(rows.len() as u64, &response.records, next, (from, to));
-        if completed {
-            return Ok(ItemOutcome::Completed);
+        if context.detail
+            && let Some(outcome) = detail::drain(context, store, progress, detail::BATCH as u64 - 1).await?
+        {
+            return Ok(outcome);
+        }
+        if listing_done {
+            break;
         }
         since = next;
     }
-    store.commit_page(progress.shard(), idx, &[], &since.to_string(), true, &[])?;
+    if context.detail {
+        if let Some(outcome) = detail::drain(context, store, progress, 0).await? {
+            return Ok(outcome);
+        }
+        store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
+    } else if since >= last_id {
+        store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
+    }
     Ok(ItemOutcome::Completed)
+}
+
+/// The rows of a page GitHub says is unchanged: those already in this shard stay; the others
+/// come from the previous database, with their detail marked for refresh.
+fn unchanged_rows(
+    context: &ShardContext<'_>,
+    store: &Store,
+    known: &EtagRow,
+    (since, from, to): (u64, u64, u64),
+) -> Result<Vec<RepositoryRow>, CrawlError> {
+    let wanted: Vec<u64> = known.ids.iter().copied().filter(|id| *id > since && *id >= from && *id < to).collect();
+    let present: std::collections::HashSet<u64> =
+        store.repositories_by_id(&wanted)?.into_iter().map(|r| r.id).collect();
+    let missing: Vec<u64> = wanted.into_iter().filter(|id| !present.contains(id)).collect();
+    let Some(previous) = context.previous else {
+        return Ok(Vec::new());
+    };
+    let now = crate::time::now_rfc3339();
+    let mut rows = previous.lock().expect("previous lock").repositories_by_id(&missing)?;
+    for row in &mut rows {
+        row.fetched_at = now.clone();
+        if context.detail {
+            row.detail_fetched_at = None;
+        }
+    }
+    Ok(rows)
 }
 
 fn row(repository: &MinimalRepository, fetched_at: &str) -> RepositoryRow {

@@ -3,6 +3,7 @@
 //! last run stopped. A `.gz` output is compressed atomically at the end, from a working database
 //! kept beside it (`<out>.partial`) until then.
 
+mod detail;
 mod id_range;
 mod progress;
 
@@ -25,6 +26,19 @@ pub struct CrawlRequest {
     pub out: PathBuf,
     /// Stop after this long and leave the rest as leftovers (overrides the manifest's deadline).
     pub deadline: Option<Duration>,
+    /// A database from an earlier crawl (`.sqlite` or `.sqlite.gz`): its ETags make unchanged
+    /// listing pages cost nothing, its rows stand in for them.
+    pub previous: Option<PathBuf>,
+}
+
+/// What every work item of a shard shares.
+pub(crate) struct ShardContext<'a> {
+    pub github: &'a GitHub,
+    /// The earlier crawl's database, if given (behind a mutex: a SQLite connection is not `Sync`,
+    /// and crawl tasks move between threads; it is only locked in synchronous code).
+    pub previous: Option<&'a std::sync::Mutex<Store>>,
+    /// Fetch GraphQL detail for listed repositories.
+    pub detail: bool,
 }
 
 /// How a shard crawl ended.
@@ -92,6 +106,14 @@ pub enum CrawlError {
         found: String,
         /// What the manifest asks for.
         expected: String,
+    },
+    /// The previous database cannot be used.
+    #[error("cannot use previous database {path}: {reason}")]
+    Previous {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// A file operation on the output failed.
     #[error("cannot write {path}: {source}")]
@@ -162,12 +184,31 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
             return Err(error);
         }
     };
+    let previous = match request.previous.as_deref().map(open_previous).transpose() {
+        Ok(previous) => previous,
+        Err(error) => {
+            drop(store);
+            if fresh {
+                remove_database(&work_path);
+            }
+            return Err(error);
+        }
+    };
+    let detail = manifest.collect.contains(&crate::plan::Collect::Metadata);
+    if detail && github.is_anonymous() {
+        tracing::warn!("{shard}: GraphQL needs a token, so repository detail (stars, language, ...) is skipped");
+    }
+    let context = ShardContext {
+        github,
+        previous: previous.as_ref().map(|(store, _)| store),
+        detail: detail && !github.is_anonymous(),
+    };
     let deadline = request
         .deadline
         .or_else(|| manifest.budget.deadline.as_deref().and_then(|d| crate::time::parse_duration(d).ok()));
     let mut progress = Progress::new(shard, deadline);
     let run = store.start_run(shard)?;
-    let result = crawl_items(github, &mut store, &mut progress, manifest).await;
+    let result = crawl_items(&context, &mut store, &mut progress, manifest).await;
     let (status, errors) = match result {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -215,9 +256,34 @@ fn open_shard(path: &Path, manifest: &Manifest) -> Result<Store, CrawlError> {
     Ok(store)
 }
 
+/// Opens a previous database read-only (unpacking `.gz` into a temporary file kept alongside).
+fn open_previous(path: &Path) -> Result<(std::sync::Mutex<Store>, Option<tempfile::TempPath>), CrawlError> {
+    let fail = |reason: String| CrawlError::Previous { path: path.to_path_buf(), reason };
+    let kind = artifact::detect(path).map_err(|e| fail(e.to_string()))?;
+    let (database, temporary) = match kind {
+        artifact::FileKind::Sqlite => (path.to_path_buf(), None),
+        artifact::FileKind::Gzip => {
+            let temporary = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?.into_temp_path();
+            artifact::gunzip(path, &temporary).map_err(|e| fail(format!("not a valid gzip file ({e})")))?;
+            (temporary.to_path_buf(), Some(temporary))
+        }
+        artifact::FileKind::Other => return Err(fail("not a SQLite database or a gzip file".into())),
+    };
+    let store = Store::open_readonly(&database).map_err(|e| fail(e.to_string()))?;
+    let version = store.meta("schema_version").map_err(|_| fail("not an octoshard database".into()))?;
+    if version.as_deref() != Some(crate::store::SCHEMA_VERSION.to_string().as_str()) {
+        return Err(fail(format!(
+            "schema version {}, this octoshard reads {}",
+            version.unwrap_or_else(|| "none".into()),
+            crate::store::SCHEMA_VERSION
+        )));
+    }
+    Ok((std::sync::Mutex::new(store), temporary))
+}
+
 /// Runs every unfinished work item in order.
 async fn crawl_items(
-    github: &GitHub,
+    context: &ShardContext<'_>,
     store: &mut Store,
     progress: &mut Progress,
     manifest: &Manifest,
@@ -234,7 +300,7 @@ async fn crawl_items(
         store.begin_item(shard, state.idx)?;
         let outcome = match state.item {
             WorkItem::IdRange { from, to } => {
-                id_range::crawl(github, store, progress, (state.idx, from, to), state.cursor.as_deref()).await
+                id_range::crawl(context, store, progress, (state.idx, from, to), state.cursor.as_deref()).await
             }
         };
         match outcome {

@@ -22,8 +22,18 @@ pub struct CrawlStats {
     pub requests: u64,
     /// Attempts that were retries.
     pub retries: u64,
-    /// Budget points spent.
+    /// Budget points spent (REST requests plus GraphQL points).
     pub cost: u64,
+    /// Requests sent with `If-None-Match`.
+    pub conditional: u64,
+    /// Of those, answered 304 (free).
+    pub not_modified: u64,
+    /// Time spent waiting for budget, secondary limits and backoff.
+    pub waited: Duration,
+    /// Repositories whose GraphQL detail was stored.
+    pub detailed: u64,
+    /// Repositories found gone (tombstones).
+    pub gone: u64,
     /// Wall time of the crawl.
     pub elapsed: Duration,
 }
@@ -74,13 +84,27 @@ impl Progress {
         }
     }
 
+    fn count(&mut self, records: &[RequestRecord]) {
+        self.stats.requests += records.len() as u64;
+        self.stats.retries += records.iter().filter(|r| r.attempt > 1).count() as u64;
+        self.stats.cost += records.iter().map(|r| u64::from(r.cost)).sum::<u64>();
+        self.stats.conditional += records.iter().filter(|r| r.conditional).count() as u64;
+        self.stats.not_modified += records.iter().filter(|r| r.status == 304).count() as u64;
+        self.stats.waited += Duration::from_millis(records.iter().map(|r| r.waited_ms).sum());
+    }
+
+    /// Counts a committed detail batch.
+    pub fn detail(&mut self, detailed: u64, gone: u64, records: &[RequestRecord]) {
+        self.stats.detailed += detailed;
+        self.stats.gone += gone;
+        self.count(records);
+    }
+
     /// Counts a committed page and logs a progress line now and then.
     pub fn page(&mut self, rows: u64, records: &[RequestRecord], position: u64, (from, to): (u64, u64)) {
         self.stats.pages += 1;
         self.stats.rows += rows;
-        self.stats.requests += records.len() as u64;
-        self.stats.retries += records.iter().filter(|r| r.attempt > 1).count() as u64;
-        self.stats.cost += records.iter().map(|r| u64::from(r.cost)).sum::<u64>();
+        self.count(records);
         if self.last_line.elapsed() >= PROGRESS_INTERVAL {
             self.last_line = Instant::now();
             let done = position.clamp(from, to) - from;
@@ -98,14 +122,20 @@ impl Progress {
     /// Stops the clock and logs the closing line of a crawl; returns the final counters.
     pub fn finish(&mut self, status: ShardStatus, repositories: u64) -> CrawlStats {
         self.stats.elapsed = self.started.elapsed();
+        let s = &self.stats;
         tracing::info!(
-            "{}: {} with {repositories} repositories; {} requests ({} retries, {} points) in {:.1} s",
+            "{}: {} with {repositories} repositories ({} detailed, {} gone); {} requests, {} points, {} of {} conditional answered 304, {} retries, waited {:.1} s, took {:.1} s",
             self.shard,
             status.as_str(),
-            self.stats.requests,
-            self.stats.retries,
-            self.stats.cost,
-            self.stats.elapsed.as_secs_f64()
+            s.detailed,
+            s.gone,
+            s.requests,
+            s.cost,
+            s.not_modified,
+            s.conditional,
+            s.retries,
+            s.waited.as_secs_f64(),
+            s.elapsed.as_secs_f64()
         );
         self.stats.clone()
     }

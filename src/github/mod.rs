@@ -5,8 +5,10 @@
 //! client. Each call returns the response together with [`RequestRecord`]s for every attempt, so
 //! the caller commits the accounting in the same transaction as the data it paid for.
 
+pub mod budget;
 mod client;
 pub mod credentials;
+pub mod graphql;
 pub mod link;
 pub mod models;
 pub mod ratelimit;
@@ -15,8 +17,9 @@ pub mod retry;
 use std::fmt;
 use std::time::Duration;
 
-pub use client::{ApiResponse, GitHub};
-pub use credentials::{Credential, Secret};
+pub use budget::BudgetPolicy;
+pub use client::{ApiResponse, GitHub, Request};
+pub use credentials::{AppCredential, AppKey, Auth, Credential, Secret};
 
 /// The public GitHub API, used when `GITHUB_API_URL` is not set.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -35,10 +38,10 @@ pub struct Policy {
     pub backoff_cap: Duration,
     /// Wait after a secondary limit without `retry-after` (GitHub documents one minute).
     pub secondary_wait: Duration,
-    /// Extra wait past `x-ratelimit-reset`, for clock skew between us and GitHub.
-    pub reset_margin: Duration,
     /// Requests in flight at once; GitHub's secondary limit allows 100, we stay well below.
     pub max_concurrency: usize,
+    /// How the primary budget is spent (reserve, pacing, reset margin).
+    pub budget: BudgetPolicy,
 }
 
 impl Default for Policy {
@@ -49,19 +52,21 @@ impl Default for Policy {
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(120),
             secondary_wait: Duration::from_secs(60),
-            reset_margin: Duration::from_secs(1),
             max_concurrency: 16,
+            budget: BudgetPolicy::default(),
         }
     }
 }
 
 /// Where and how to reach GitHub.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ClientConfig {
     /// REST base URL (`GITHUB_API_URL`), without a trailing slash.
     pub api_url: String,
-    /// The credential to spend.
-    pub credential: Credential,
+    /// GraphQL endpoint (`GITHUB_GRAPHQL_URL`; default `<api_url>/graphql`).
+    pub graphql_url: Option<String>,
+    /// The credentials to spend (empty: anonymous).
+    pub credentials: Vec<Credential>,
     /// Timeouts, retries, concurrency.
     pub policy: Policy,
 }
@@ -71,6 +76,10 @@ pub struct ClientConfig {
 pub enum RequestKind {
     /// `GET /repositories?since=`.
     ListRepositories,
+    /// GraphQL `nodes(ids:)` batches of repository detail.
+    RepositoryDetail,
+    /// Exchanging a GitHub App JWT for an installation token (free).
+    AppToken,
     /// Anything else on the core budget.
     Other,
 }
@@ -80,13 +89,18 @@ impl RequestKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RequestKind::ListRepositories => "list_repositories",
+            RequestKind::RepositoryDetail => "repository_detail",
+            RequestKind::AppToken => "app_token",
             RequestKind::Other => "other",
         }
     }
 
     /// The rate-limit resource that pays for this kind.
     pub fn resource(self) -> &'static str {
-        "core"
+        match self {
+            RequestKind::RepositoryDetail => "graphql",
+            _ => "core",
+        }
     }
 }
 
@@ -111,6 +125,10 @@ pub struct RequestRecord {
     pub cost: u32,
     /// Milliseconds until the body was read or the attempt failed.
     pub latency_ms: u64,
+    /// Milliseconds spent waiting before this attempt (budget, secondary limits, backoff).
+    pub waited_ms: u64,
+    /// Sent with `If-None-Match`.
+    pub conditional: bool,
     /// 1 for the first try, 2 for the first retry, ...
     pub attempt: u32,
     /// The credential label (never the token).
@@ -147,6 +165,26 @@ pub enum GithubError {
         url: String,
         /// The credential label.
         label: String,
+    },
+    /// GitHub would not issue an installation token for a GitHub App.
+    #[error("GitHub refused an installation token for {label} (HTTP {status}) at {url}: {message}")]
+    AppRefused {
+        /// The token endpoint.
+        url: String,
+        /// The credential label.
+        label: String,
+        /// HTTP status.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+    },
+    /// A GraphQL query failed as a whole (no data).
+    #[error("GraphQL query at {url} failed: {message}")]
+    Graphql {
+        /// The GraphQL endpoint.
+        url: String,
+        /// GitHub's error messages.
+        message: String,
     },
     /// 403 that is not a rate limit.
     #[error("GitHub answered 403 Forbidden at {url}: {message}")]
@@ -187,6 +225,9 @@ pub enum GithubError {
 impl GithubError {
     /// True when the user's input (URL, token) is at fault rather than the network.
     pub fn is_input_error(&self) -> bool {
-        matches!(self, GithubError::InvalidUrl { .. } | GithubError::BadCredentials { .. })
+        matches!(
+            self,
+            GithubError::InvalidUrl { .. } | GithubError::BadCredentials { .. } | GithubError::AppRefused { .. }
+        )
     }
 }

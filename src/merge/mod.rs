@@ -240,16 +240,35 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
     output.conn().execute("ATTACH DATABASE ?1 AS src", [candidate.database.to_string_lossy()]).map_err(sql)?;
     let result = (|| {
         let tx = output.conn().unchecked_transaction()?;
-        let columns = "id, node_id, full_name, owner, name, description, language, topics, stargazers_count, forks_count,
-            open_issues_count, size, default_branch, fork, archived, license, created_at, updated_at, pushed_at, fetched_at, etag";
+        let columns = crate::store::REPOSITORY_COLUMNS.join(", ");
         let updates: Vec<String> =
-            columns.split(',').map(str::trim).filter(|c| *c != "id").map(|c| format!("{c} = excluded.{c}")).collect();
+            crate::store::REPOSITORY_COLUMNS[1..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
         tx.execute(
             &format!(
                 "INSERT INTO main.repositories ({columns}) SELECT {columns} FROM src.repositories WHERE true
                  ON CONFLICT (id) DO UPDATE SET {} WHERE excluded.fetched_at > main.repositories.fetched_at",
                 updates.join(", ")
             ),
+            [],
+        )?;
+        tx.execute(
+            "INSERT INTO main.tombstones SELECT * FROM src.tombstones WHERE true
+             ON CONFLICT (id) DO UPDATE SET node_id = excluded.node_id, full_name = excluded.full_name,
+                reason = excluded.reason, observed_at = excluded.observed_at
+             WHERE excluded.observed_at > main.tombstones.observed_at",
+            [],
+        )?;
+        // A repository seen gone after it was last fetched is gone.
+        tx.execute(
+            "DELETE FROM main.repositories WHERE id IN (SELECT t.id FROM main.tombstones t
+               JOIN main.repositories r ON r.id = t.id WHERE t.observed_at >= r.fetched_at)",
+            [],
+        )?;
+        tx.execute(
+            "INSERT INTO main.etags SELECT * FROM src.etags WHERE true
+             ON CONFLICT (path) DO UPDATE SET etag = excluded.etag, cursor_after = excluded.cursor_after,
+                ids = excluded.ids, fetched_at = excluded.fetched_at
+             WHERE excluded.fetched_at > main.etags.fetched_at",
             [],
         )?;
         tx.execute("INSERT OR REPLACE INTO main.work_items SELECT * FROM src.work_items", [])?;
@@ -259,8 +278,10 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
             [],
         )?;
         tx.execute(
-            "INSERT INTO main.api_requests (shard, at, kind, path, status, cost, latency_ms, attempt, credential, error)
-             SELECT shard, at, kind, path, status, cost, latency_ms, attempt, credential, error FROM src.api_requests",
+            "INSERT INTO main.api_requests
+                (shard, at, kind, path, status, cost, latency_ms, attempt, credential, error, waited_ms, conditional)
+             SELECT shard, at, kind, path, status, cost, latency_ms, attempt, credential, error, waited_ms, conditional
+             FROM src.api_requests",
             [],
         )?;
         let count = |sql: &str| tx.query_row(sql, [], |row| row.get::<_, u64>(0));

@@ -5,6 +5,7 @@
 //! the requests that paid for them) happen in one transaction, so a kill at any moment loses at
 //! most the page in flight and a resume never duplicates.
 
+mod detail;
 mod repositories;
 mod work;
 
@@ -12,8 +13,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-pub use repositories::RepositoryRow;
-pub use work::{WorkState, WorkStatus};
+pub use detail::{EtagRow, Tombstone};
+pub use repositories::{COLUMNS as REPOSITORY_COLUMNS, RepositoryRow};
+pub use work::{Page, WorkState, WorkStatus};
 
 use crate::github::RequestRecord;
 
@@ -21,7 +23,8 @@ use crate::github::RequestRecord;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The migrations, in order; migration `n` brings a file from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_detail_tombstones_etags.sql")];
 
 /// A store that could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -228,7 +231,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.sqlite");
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.meta("schema_version").unwrap().as_deref(), Some("1"));
+        assert_eq!(store.meta("schema_version").unwrap().as_deref(), Some(SCHEMA_VERSION.to_string().as_str()));
         drop(store);
         let store = Store::open(&path).unwrap();
         assert_eq!(store.repository_count().unwrap(), 0);

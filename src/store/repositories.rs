@@ -48,37 +48,97 @@ pub struct RepositoryRow {
     pub fetched_at: String,
     /// ETag of the response it came from.
     pub etag: Option<String>,
+    /// Watchers (subscribers).
+    pub watchers_count: Option<i64>,
+    /// When GraphQL detail was stored; `None` while it is still to fetch.
+    pub detail_fetched_at: Option<String>,
+}
+
+/// The columns of `repositories`, in the order [`RepositoryRow`] binds them.
+pub const COLUMNS: &[&str] = &[
+    "id",
+    "node_id",
+    "full_name",
+    "owner",
+    "name",
+    "description",
+    "language",
+    "topics",
+    "stargazers_count",
+    "forks_count",
+    "open_issues_count",
+    "size",
+    "default_branch",
+    "fork",
+    "archived",
+    "license",
+    "created_at",
+    "updated_at",
+    "pushed_at",
+    "fetched_at",
+    "etag",
+    "watchers_count",
+    "detail_fetched_at",
+];
+
+/// Columns a listing always provides (overwritten on upsert); the others keep an earlier value
+/// when the new row has none.
+const LISTING_COLUMNS: &[&str] = &["full_name", "owner", "name", "description", "fetched_at"];
+
+impl RepositoryRow {
+    /// Reads a row selected with [`COLUMNS`] in order.
+    pub fn from_sql(row: &rusqlite::Row<'_>) -> rusqlite::Result<RepositoryRow> {
+        Ok(RepositoryRow {
+            id: row.get(0)?,
+            node_id: row.get(1)?,
+            full_name: row.get(2)?,
+            owner: row.get(3)?,
+            name: row.get(4)?,
+            description: row.get(5)?,
+            language: row.get(6)?,
+            topics: row.get(7)?,
+            stargazers_count: row.get(8)?,
+            forks_count: row.get(9)?,
+            open_issues_count: row.get(10)?,
+            size: row.get(11)?,
+            default_branch: row.get(12)?,
+            fork: row.get(13)?,
+            archived: row.get(14)?,
+            license: row.get(15)?,
+            created_at: row.get(16)?,
+            updated_at: row.get(17)?,
+            pushed_at: row.get(18)?,
+            fetched_at: row.get(19)?,
+            etag: row.get(20)?,
+            watchers_count: row.get(21)?,
+            detail_fetched_at: row.get(22)?,
+        })
+    }
+}
+
+fn upsert_sql() -> String {
+    let placeholders: Vec<String> = (1..=COLUMNS.len()).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = COLUMNS[1..]
+        .iter()
+        .map(|c| {
+            if LISTING_COLUMNS.contains(c) {
+                format!("{c} = excluded.{c}")
+            } else {
+                format!("{c} = coalesce(excluded.{c}, {c})")
+            }
+        })
+        .collect();
+    format!(
+        "INSERT INTO repositories ({}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
+        COLUMNS.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    )
 }
 
 /// Inserts or updates rows inside the caller's transaction.
 pub(crate) fn upsert(tx: &Transaction<'_>, rows: &[RepositoryRow]) -> rusqlite::Result<()> {
-    let mut statement = tx.prepare_cached(
-        "INSERT INTO repositories (id, node_id, full_name, owner, name, description, language, topics,
-            stargazers_count, forks_count, open_issues_count, size, default_branch, fork, archived, license,
-            created_at, updated_at, pushed_at, fetched_at, etag)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
-         ON CONFLICT (id) DO UPDATE SET
-            node_id = coalesce(excluded.node_id, node_id),
-            full_name = excluded.full_name,
-            owner = excluded.owner,
-            name = excluded.name,
-            description = excluded.description,
-            language = coalesce(excluded.language, language),
-            topics = coalesce(excluded.topics, topics),
-            stargazers_count = coalesce(excluded.stargazers_count, stargazers_count),
-            forks_count = coalesce(excluded.forks_count, forks_count),
-            open_issues_count = coalesce(excluded.open_issues_count, open_issues_count),
-            size = coalesce(excluded.size, size),
-            default_branch = coalesce(excluded.default_branch, default_branch),
-            fork = coalesce(excluded.fork, fork),
-            archived = coalesce(excluded.archived, archived),
-            license = coalesce(excluded.license, license),
-            created_at = coalesce(excluded.created_at, created_at),
-            updated_at = coalesce(excluded.updated_at, updated_at),
-            pushed_at = coalesce(excluded.pushed_at, pushed_at),
-            fetched_at = excluded.fetched_at,
-            etag = coalesce(excluded.etag, etag)",
-    )?;
+    let mut statement = tx.prepare_cached(&upsert_sql())?;
     for r in rows {
         statement.execute(params![
             r.id as i64,
@@ -102,6 +162,8 @@ pub(crate) fn upsert(tx: &Transaction<'_>, rows: &[RepositoryRow]) -> rusqlite::
             r.pushed_at,
             r.fetched_at,
             r.etag,
+            r.watchers_count,
+            r.detail_fetched_at,
         ])?;
     }
     Ok(())

@@ -8,6 +8,21 @@ use crate::github::RequestRecord;
 use crate::plan::WorkItem;
 use crate::store::RepositoryRow;
 
+/// One page of work to commit atomically.
+#[derive(Clone, Copy, Debug)]
+pub struct Page<'a> {
+    /// Rows the page yielded.
+    pub rows: &'a [RepositoryRow],
+    /// The cursor after the page.
+    pub cursor: &'a str,
+    /// Whether the work item is complete with this page.
+    pub completed: bool,
+    /// The requests that fetched it.
+    pub records: &'a [RequestRecord],
+    /// The page's ETag, to store for conditional re-crawls.
+    pub etag: Option<&'a crate::store::EtagRow>,
+}
+
 /// Where a work item stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkStatus {
@@ -159,19 +174,15 @@ impl Store {
 
     /// Stores one page: its rows, the cursor after it, whether the item is now complete, and the
     /// requests that fetched it, all in one transaction.
-    pub fn commit_page(
-        &mut self,
-        shard: &str,
-        idx: u32,
-        rows: &[RepositoryRow],
-        cursor: &str,
-        completed: bool,
-        records: &[RequestRecord],
-    ) -> Result<(), StoreError> {
+    pub fn commit_page(&mut self, shard: &str, idx: u32, page: &Page<'_>) -> Result<(), StoreError> {
+        let Page { rows, cursor, completed, records, etag } = *page;
         let path = self.path.clone();
         let sql = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(sql)?;
         repositories::upsert(&tx, rows).map_err(sql)?;
+        if let Some(etag) = etag {
+            super::detail::save_etag(&tx, etag).map_err(sql)?;
+        }
         insert_requests(&tx, shard, records).map_err(sql)?;
         let status = if completed { WorkStatus::Completed } else { WorkStatus::Processing };
         tx.execute(
@@ -210,8 +221,10 @@ mod tests {
             fetched_at: crate::time::now_rfc3339(),
             ..Default::default()
         };
-        store.commit_page("shard-0000", 0, std::slice::from_ref(&row), "5", false, &[]).unwrap();
-        store.commit_page("shard-0000", 0, &[row], "9", true, &[]).unwrap();
+        let page =
+            |cursor, completed| Page { rows: std::slice::from_ref(&row), cursor, completed, records: &[], etag: None };
+        store.commit_page("shard-0000", 0, &page("5", false)).unwrap();
+        store.commit_page("shard-0000", 0, &page("9", true)).unwrap();
         let work = store.work_items(None).unwrap();
         assert_eq!(work.len(), 1);
         assert_eq!(

@@ -2,14 +2,23 @@
 //! limit (concurrency and retry-after), the primary budget, fault injection,
 //! the handler, ETag / `If-None-Match`, rate-limit headers, latency and stats.
 //! `/rate_limit` skips budgets, the secondary limit and faults, like GitHub.
+//!
+//! GitHub App authentication: `POST /app/installations/{id}/access_tokens`
+//! takes only the app's JWT (anything else: 401 "A JSON web token could not
+//! be decoded"), checked as in [`crate::jwt`]; unknown installation: 404; then
+//! 201 with a `ghs_` token valid until `expires_at` (401 Bad credentials and
+//! `expired_token_uses` after that). The endpoint is never charged, limited or
+//! faulted (latency still applies) and its requests are labelled `app`. A JWT on
+//! any other endpoint is answered 401 Bad credentials, also uncharged.
 
 use crate::graphql;
 use crate::http::{Delivery, Reply, Request, Response};
-use crate::limits::{Caller, FaultDice, FaultPlan, Limits, RateSnapshot, Resource};
+use crate::jwt;
+use crate::limits::{AuthError, Caller, FaultDice, FaultPlan, Limits, RateSnapshot, Resource};
 use crate::options::Options;
 use crate::routes::{self, Ctx, Route};
 use crate::stats::{SECONDARY_LOG_CAP, SecondaryCause, SecondaryResponse, Stats};
-use crate::time::{http_date, now_epoch};
+use crate::time::{Timestamp, http_date, now_epoch};
 use crate::universe::Universe;
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,6 +27,8 @@ use std::time::{Duration, Instant};
 
 const SECONDARY_DOC: &str = "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits";
 const PRIMARY_DOC: &str = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting";
+const REST_DOC: &str = "https://docs.github.com/rest";
+const ACCESS_TOKEN_DOC: &str = "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app";
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -72,11 +83,14 @@ impl App {
     }
 
     pub fn stats(&self) -> Stats {
-        lock(&self.stats).clone()
+        let mut stats = lock(&self.stats).clone();
+        stats.windows = lock(&self.limits).windows(now_epoch());
+        stats
     }
 
     pub fn reset_stats(&self) {
         *lock(&self.stats) = Stats::default();
+        lock(&self.limits).forget_closed_windows();
     }
 
     pub fn reset_limits(&self) {
@@ -122,15 +136,36 @@ impl App {
         }
 
         // Authentication.
-        let caller = match bearer_token(&request) {
-            Ok(token) => lock(&self.limits).identify(token, &options),
-            Err(()) => Err(()),
+        let credential = bearer_token(&request);
+        if let Route::AppAccessTokens { installation } = &route {
+            let response = self.access_token(installation, &request, credential, &options, now);
+            let rate = Limits::unmetered(&options, now);
+            return self.finish(response, rate, &request_id, &options, Duration::ZERO, None).await;
+        }
+        if let Ok(Some(token)) = credential
+            && jwt::looks_like_jwt(token)
+        {
+            self.count(|s| {
+                *s.by_token.entry("app".into()).or_default() += 1;
+                s.app_jwt_rejected += 1;
+            });
+            let rate = Limits::unmetered(&options, now);
+            return self.finish(bad_credentials(), rate, &request_id, &options, Duration::ZERO, None).await;
+        }
+        let caller = match credential {
+            Ok(token) => lock(&self.limits).identify(token, &options, now),
+            Err(()) => Err(AuthError::Bad),
         };
-        let Ok(caller) = caller else {
-            *lock(&self.stats).by_token.entry("invalid".into()).or_default() += 1;
-            let body = json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"});
-            let rate = lock(&self.limits).peek(Caller::Anonymous, Resource::Core, &options, now);
-            return self.finish(Response::json(401, &body), rate, &request_id, &options, Duration::ZERO, None).await;
+        let caller = match caller {
+            Ok(caller) => caller,
+            Err(error) => {
+                self.count(|s| {
+                    *s.by_token.entry("invalid".into()).or_default() += 1;
+                    s.expired_token_uses += u64::from(error == AuthError::Expired);
+                });
+                let rate = lock(&self.limits).peek(Caller::Anonymous, Resource::Core, &options, now);
+                return self.finish(bad_credentials(), rate, &request_id, &options, Duration::ZERO, None).await;
+            }
         };
         let label = caller.label();
         *lock(&self.stats).by_token.entry(label.clone()).or_default() += 1;
@@ -160,25 +195,28 @@ impl App {
         let in_flight = hold.1;
         let hold = Some(hold.0);
         let instant = Instant::now();
-        let user_id = match caller {
-            Caller::Token(i) => i + 1,
-            Caller::Anonymous => 0,
-        };
 
         // Secondary limit: retry-after deadline, then concurrency.
         let blocked = lock(&self.limits).blocked_for(caller, instant);
         if let Some(left) = blocked {
             let retry = left.as_secs_f64().ceil().max(1.0) as u64;
             self.count(|s| s.retry_after_violations += 1);
-            let response = self.secondary(403, retry, SecondaryCause::RetryAfterViolation, &label, &request_id);
+            let response =
+                self.secondary(403, retry, SecondaryCause::RetryAfterViolation, &label, &request_id, instant);
             let rate = lock(&self.limits).charge(caller, resource, 1, &options, now);
             return self.finish(response, rate, &request_id, &options, Duration::ZERO, hold).await;
         }
         if in_flight > options.max_concurrency {
             self.count(|s| s.concurrency_violations += 1);
             self.block(caller, &options, instant);
-            let response =
-                self.secondary(403, options.retry_after_secs, SecondaryCause::Concurrency, &label, &request_id);
+            let response = self.secondary(
+                403,
+                options.retry_after_secs,
+                SecondaryCause::Concurrency,
+                &label,
+                &request_id,
+                instant,
+            );
             let rate = lock(&self.limits).charge(caller, resource, 1, &options, now);
             return self.finish(response, rate, &request_id, &options, Duration::ZERO, hold).await;
         }
@@ -188,9 +226,9 @@ impl App {
         if snapshot.remaining() == 0 {
             self.count(|s| s.primary_violations += 1);
             let response = if resource == Resource::Graphql {
-                graphql::rate_limited(user_id)
+                graphql::rate_limited(&limit_subject(caller, &options))
             } else {
-                primary_exceeded(caller, user_id)
+                primary_exceeded(caller, &options)
             };
             return self.finish(response, snapshot, &request_id, &options, Duration::ZERO, hold).await;
         }
@@ -210,7 +248,7 @@ impl App {
         let mut response = if let Some(status) = plan.secondary {
             self.count(|s| s.faults_secondary += 1);
             self.block(caller, &options, instant);
-            self.secondary(status, options.retry_after_secs, SecondaryCause::Injected, &label, &request_id)
+            self.secondary(status, options.retry_after_secs, SecondaryCause::Injected, &label, &request_id, instant)
         } else if let Some(status) = plan.five_xx {
             self.count(|s| s.faults_5xx += 1);
             server_error(status)
@@ -277,7 +315,7 @@ impl App {
         lock(&self.limits).block(caller, until);
     }
 
-    /// A secondary-limit response (403 or 429), logged in the stats.
+    /// A secondary-limit response (403 or 429) to a request received at `received`, logged in the stats.
     fn secondary(
         &self,
         status: u16,
@@ -285,6 +323,7 @@ impl App {
         cause: SecondaryCause,
         label: &str,
         request_id: &str,
+        received: Instant,
     ) -> Response {
         let message = format!(
             "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. \
@@ -292,7 +331,7 @@ impl App {
         );
         let mut response = Response::json(status, &json!({"message": message, "documentation_url": SECONDARY_DOC}));
         response.set_header("retry-after", retry_after.to_string());
-        let at = self.started.elapsed();
+        let at = received.saturating_duration_since(self.started);
         let mut stats = lock(&self.stats);
         stats.secondary_sent += 1;
         if stats.secondary_responses.len() < SECONDARY_LOG_CAP {
@@ -305,6 +344,55 @@ impl App {
             });
         }
         response
+    }
+
+    /// `POST /app/installations/{installation}/access_tokens`: verify the app
+    /// JWT, then issue an installation token.
+    fn access_token(
+        &self,
+        installation: &str,
+        request: &Request,
+        credential: Result<Option<&str>, ()>,
+        options: &Options,
+        now: f64,
+    ) -> Response {
+        *lock(&self.stats).by_token.entry("app".into()).or_default() += 1;
+        let app = options.app.as_ref();
+        let verdict = match credential {
+            Ok(Some(token)) => {
+                jwt::verify(token, app.map(|a| a.app_id), app.map_or(&[][..], |a| a.public_key_der.as_slice()), now)
+            }
+            _ => Err(jwt::JwtError::Undecodable),
+        };
+        if let Err(error) = verdict {
+            self.count(|s| s.app_jwt_rejected += 1);
+            return Response::json(
+                401,
+                &json!({"message": error.message(), "documentation_url": REST_DOC, "status": "401"}),
+            );
+        }
+        let Some(app) = app.filter(|a| installation.parse::<u64>().ok() == Some(a.installation_id)) else {
+            return routes::not_found(ACCESS_TOKEN_DOC);
+        };
+        if !request.body.is_empty() && serde_json::from_slice::<serde_json::Value>(&request.body).is_err() {
+            return Response::json(
+                400,
+                &json!({"message": "Problems parsing JSON", "documentation_url": ACCESS_TOKEN_DOC, "status": "400"}),
+            );
+        }
+        let expires = (now + app.token_ttl.as_secs_f64()).ceil() as u64;
+        let token: String = format!("ghs_{}", (0..36).map(|_| fastrand::alphanumeric()).collect::<String>());
+        lock(&self.limits).issue_installation_token(token.clone(), expires);
+        self.count(|s| s.app_tokens_issued += 1);
+        Response::json(
+            201,
+            &json!({
+                "token": token,
+                "expires_at": Timestamp(expires as i64).to_string(),
+                "permissions": {"metadata": "read", "contents": "read"},
+                "repository_selection": "all"
+            }),
+        )
     }
 
     /// Common headers, stats by status, latency.
@@ -351,10 +439,26 @@ fn bearer_token(request: &Request) -> Result<Option<&str>, ()> {
     }
 }
 
-fn primary_exceeded(caller: Caller, user_id: usize) -> Response {
+fn bad_credentials() -> Response {
+    Response::json(401, &json!({"message": "Bad credentials", "documentation_url": REST_DOC, "status": "401"}))
+}
+
+/// Whom a primary-limit message names: `user ID 2` (token i is user i + 1),
+/// `installation ID 7`.
+fn limit_subject(caller: Caller, options: &Options) -> String {
+    match caller {
+        Caller::Anonymous => "user ID 0".to_string(),
+        Caller::Token(i) => format!("user ID {}", i + 1),
+        Caller::Installation(_) => {
+            format!("installation ID {}", options.app.as_ref().map_or(0, |a| a.installation_id))
+        }
+    }
+}
+
+fn primary_exceeded(caller: Caller, options: &Options) -> Response {
     let message = match caller {
         Caller::Anonymous => "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)".to_string(),
-        Caller::Token(_) => format!("API rate limit exceeded for user ID {user_id}."),
+        _ => format!("API rate limit exceeded for {}.", limit_subject(caller, options)),
     };
     Response::json(403, &json!({"message": message, "documentation_url": PRIMARY_DOC}))
 }

@@ -102,10 +102,11 @@ pub(crate) fn problems_parsing_json() -> Response {
 }
 
 /// The error GitHub sends (HTTP 200) when the GraphQL budget is exhausted.
-pub(crate) fn rate_limited(user_id: usize) -> Response {
+/// `subject` as in GitHub's message: `user ID 2`, `installation ID 7`.
+pub(crate) fn rate_limited(subject: &str) -> Response {
     Response::json(
         200,
-        &json!({"errors": [{"type": "RATE_LIMITED", "message": format!("API rate limit exceeded for user ID {user_id}.")}]}),
+        &json!({"errors": [{"type": "RATE_LIMITED", "message": format!("API rate limit exceeded for {subject}.")}]}),
     )
 }
 

@@ -17,6 +17,14 @@
 //! - Secondary-limit 403s are charged too; coming back before `retry-after`
 //!   elapsed is answered 403 again and counted as a violation (the deadline
 //!   is not extended).
+//! - Every budget window is recorded per token label and resource
+//!   (`Stats::windows`), so a test can check each one was spent fully.
+//! - GitHub App auth (`Options::app`): `POST /app/installations/{id}/access_tokens`
+//!   with an RS256 JWT (`iss` = app id, `exp` at most 10 minutes ahead, `iat` at
+//!   most 60 s ahead) gives a `ghs_` token with its own budgets (label
+//!   `installationN`) until `expires_at`, then 401 Bad credentials. JWT requests
+//!   are never charged; a JWT anywhere else is 401 Bad credentials. With an app
+//!   configured, `ghs_` tokens it did not issue are refused even in any-token mode.
 //!
 //! ```no_run
 //! use fakehub::{FakeHub, Options, Universe, UniverseConfig};
@@ -31,6 +39,7 @@ mod graphql;
 mod http;
 pub mod ids;
 mod json;
+mod jwt;
 mod limits;
 mod options;
 mod routes;
@@ -40,8 +49,8 @@ pub mod universe;
 mod words;
 
 pub use limits::Resource;
-pub use options::Options;
-pub use stats::{SECONDARY_LOG_CAP, SecondaryCause, SecondaryResponse, Stats};
+pub use options::{AppOptions, Options};
+pub use stats::{SECONDARY_LOG_CAP, SecondaryCause, SecondaryResponse, Stats, WINDOW_LOG_CAP, WindowUsage};
 pub use time::Timestamp;
 pub use universe::{License, Owner, OwnerType, Repo, Segment, Universe, UniverseConfig};
 

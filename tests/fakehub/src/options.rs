@@ -1,6 +1,7 @@
 //! Server behaviour knobs: accepted tokens, budgets and window, the secondary
 //! (concurrency) limit, fault injection rates and artificial latency. They can
-//! be changed while the server runs with `FakeHub::set_options`.
+//! be changed while the server runs with `FakeHub::set_options`. `app`
+//! turns on GitHub App authentication (installation access tokens).
 
 use std::time::Duration;
 
@@ -39,6 +40,24 @@ pub struct Options {
     pub retry_after_secs: u64,
     /// Seed of the fault RNG.
     pub seed: u64,
+    /// A GitHub App installed once: `POST /app/installations/{id}/access_tokens`
+    /// with the app's JWT issues `ghs_` installation tokens. Default None.
+    pub app: Option<AppOptions>,
+}
+
+/// The GitHub App that may ask for installation access tokens.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    /// The app id: the JWT's `iss` claim (a number or a string of digits).
+    pub app_id: u64,
+    /// The one installation: `/app/installations/{installation_id}/access_tokens`.
+    pub installation_id: u64,
+    /// The app's public key, PKCS#1 RSAPublicKey DER (what
+    /// `openssl rsa -RSAPublicKey_out -outform DER` writes); verifies RS256 JWTs.
+    pub public_key_der: Vec<u8>,
+    /// Lifetime of an installation token (GitHub: 1 hour). `expires_at` is
+    /// rounded up to the whole second and the token is refused from then on.
+    pub token_ttl: Duration,
 }
 
 impl Default for Options {
@@ -61,6 +80,7 @@ impl Default for Options {
             latency: Duration::ZERO,
             retry_after_secs: 1,
             seed: 1,
+            app: None,
         }
     }
 }

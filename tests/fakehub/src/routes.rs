@@ -17,8 +17,15 @@ pub(crate) const LISTING_WINDOW: usize = 100;
 pub(crate) enum Route {
     RateLimit,
     Repositories,
-    Repo { owner: String, name: String },
+    Repo {
+        owner: String,
+        name: String,
+    },
     Graphql,
+    /// `POST /app/installations/{installation_id}/access_tokens` (the pipeline owns it).
+    AppAccessTokens {
+        installation: String,
+    },
     NotFound,
 }
 
@@ -34,6 +41,9 @@ impl Route {
                 Route::Repo { owner: owner.to_string(), name: name.to_string() }
             }
             ("POST", ["graphql"]) => Route::Graphql,
+            ("POST", ["app", "installations", id, "access_tokens"]) => {
+                Route::AppAccessTokens { installation: id.to_string() }
+            }
             _ => Route::NotFound,
         }
     }
@@ -45,6 +55,7 @@ impl Route {
             Route::Repositories => "/repositories",
             Route::Repo { .. } => "/repos/{owner}/{name}",
             Route::Graphql => "/graphql",
+            Route::AppAccessTokens { .. } => "/app/installations/{installation_id}/access_tokens",
             Route::NotFound => "(unmatched)",
         };
         format!("{method} {path}")
@@ -74,7 +85,9 @@ pub(crate) fn handle(route: &Route, request: &Request, ctx: &Ctx) -> Response {
     match route {
         Route::Repositories => list_repositories(request, ctx),
         Route::Repo { owner, name } => get_repo(owner, name, ctx),
-        Route::RateLimit | Route::Graphql | Route::NotFound => not_found("https://docs.github.com/rest"),
+        Route::RateLimit | Route::Graphql | Route::AppAccessTokens { .. } | Route::NotFound => {
+            not_found("https://docs.github.com/rest")
+        }
     }
 }
 
@@ -143,6 +156,10 @@ mod tests {
         assert_eq!(Route::parse("POST", "/repositories"), Route::NotFound);
         assert_eq!(Route::parse("POST", "/graphql"), Route::Graphql);
         assert_eq!(Route::parse("GET", "/"), Route::NotFound);
+        let tokens = Route::parse("POST", "/app/installations/77/access_tokens");
+        assert_eq!(tokens, Route::AppAccessTokens { installation: "77".into() });
+        assert_eq!(tokens.key("POST"), "POST /app/installations/{installation_id}/access_tokens");
+        assert_eq!(Route::parse("GET", "/app/installations/77/access_tokens"), Route::NotFound);
         assert_eq!(Route::Repo { owner: "x".into(), name: "y".into() }.key("GET"), "GET /repos/{owner}/{name}");
     }
 }

@@ -1,8 +1,10 @@
 //! Counters a test can read (`FakeHub::stats`) to check how a client behaved:
 //! requests per status/route/token, rate-limit violations of each kind, every
 //! secondary-limit response sent, conditional-request hits, concurrency and
-//! each kind of injected fault. Tokens appear only as short labels
-//! (`token0` = first of `Options::tokens`, `anonymous`, `invalid`).
+//! each kind of injected fault, every rate-limit window with its use, and
+//! GitHub App token traffic. Tokens appear only as short labels (`token0` =
+//! first of `Options::tokens`, `installation0` = first installation token
+//! issued, `app` = requests carrying an app JWT, `anonymous`, `invalid`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,19 +20,49 @@ pub enum SecondaryCause {
     Injected,
 }
 
-/// One secondary-limit response.
+/// One secondary-limit response. After a `Concurrency` or `Injected` one the
+/// token may not send another request (`/rate_limit` aside) before
+/// `at + retry_after`: each one that arrives earlier is answered 403 again
+/// (cause `RetryAfterViolation`, `retry-after` = the time left to that same
+/// deadline, rounded up to whole seconds) and counted in
+/// `Stats::retry_after_violations`. A `retry_after` of 0 sets no deadline.
 #[derive(Clone, Debug)]
 pub struct SecondaryResponse {
+    /// Token label of the request.
     pub token: String,
     pub status: u16,
+    /// The `retry-after` header, seconds.
     pub retry_after: u64,
     pub cause: SecondaryCause,
-    /// Time since the server started.
+    /// When the request was received, as time since the server started (the
+    /// retry-after deadline counts from here; `Options::latency` and slow
+    /// faults delay the response itself).
     pub at: Duration,
 }
 
 /// At most this many secondary responses are kept in `Stats::secondary_responses`.
 pub const SECONDARY_LOG_CAP: usize = 10_000;
+
+/// One primary rate-limit window of one caller and resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowUsage {
+    /// Token label (`token0`, `installation0`, `anonymous`, ...).
+    pub token: String,
+    /// `core`, `search` or `graphql`.
+    pub resource: String,
+    /// The limit (the last one reported during the window).
+    pub limit: u32,
+    /// Requests (GraphQL: points) charged in the window, 304 refunds deducted.
+    pub used: u32,
+    /// Epoch second at which the window ends (`x-ratelimit-reset`).
+    pub reset: u64,
+    /// A later window started, `FakeHub::reset_limits` ended it, or its
+    /// reset second had passed when the stats were read.
+    pub closed: bool,
+}
+
+/// At most this many closed windows are kept in `Stats::windows`.
+pub const WINDOW_LOG_CAP: usize = 100_000;
 
 #[derive(Clone, Debug, Default)]
 pub struct Stats {
@@ -66,6 +98,18 @@ pub struct Stats {
     pub graphql_points: u64,
     /// GraphQL node ids asked for.
     pub graphql_nodes: u64,
+    /// Every primary rate-limit window opened, grouped by token label then
+    /// resource (ordered by name), oldest first within a group; at most one per
+    /// group is open. Closed ones are capped at `WINDOW_LOG_CAP`;
+    /// `FakeHub::reset_stats` forgets the closed ones, not the running ones.
+    pub windows: Vec<WindowUsage>,
+    /// Installation access tokens issued (`POST /app/installations/{id}/access_tokens`).
+    pub app_tokens_issued: u64,
+    /// Requests with an app JWT that was refused (401) on the access-token
+    /// endpoint, or used on any other endpoint.
+    pub app_jwt_rejected: u64,
+    /// Requests made with an installation token at or after its `expires_at` (answered 401).
+    pub expired_token_uses: u64,
 }
 
 impl Stats {
@@ -87,5 +131,10 @@ impl Stats {
     /// Requests to this route key, e.g. `GET /repositories`.
     pub fn route(&self, key: &str) -> u64 {
         self.by_route.get(key).copied().unwrap_or(0)
+    }
+
+    /// The windows of one token label and resource (`core`, `search`, `graphql`), oldest first.
+    pub fn windows_of(&self, token: &str, resource: &str) -> Vec<&WindowUsage> {
+        self.windows.iter().filter(|w| w.token == token && w.resource == resource).collect()
     }
 }

@@ -1,7 +1,7 @@
 //! End-to-end tests of the fake server through a tiny raw HTTP/1.1 client
 //! (std::net only), so what is tested is exactly what goes over the wire.
 
-use fakehub::{FakeHub, Options, SecondaryCause, Universe, UniverseConfig};
+use fakehub::{AppOptions, FakeHub, Options, SecondaryCause, Universe, UniverseConfig};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -329,7 +329,15 @@ fn secondary_limit_on_concurrency_and_retry_after() {
     let early = get(&hub, "/repositories", &[("Authorization", "token x")]);
     assert_eq!(early.status, 403);
     assert!(early.json()["message"].as_str().is_some_and(|m| m.contains("secondary rate limit")));
-    assert!(hub.stats().retry_after_violations >= 1);
+    let stats = hub.stats();
+    assert!(stats.retry_after_violations >= 1);
+    // The log says who was refused, when, and for how long.
+    let first = &stats.secondary_responses[0];
+    assert_eq!((first.token.as_str(), first.status, first.retry_after), ("token0", 403, 1));
+    let last = stats.secondary_responses.last().expect("logged");
+    assert_eq!(last.cause, SecondaryCause::RetryAfterViolation);
+    assert!(last.at >= first.at && last.at < first.at + Duration::from_secs(first.retry_after));
+    assert_eq!(stats.max_in_flight_by_token.get("token0").copied(), Some(stats.max_in_flight));
     std::thread::sleep(Duration::from_millis(1100));
     assert_eq!(get(&hub, "/repositories", &[("Authorization", "token x")]).status, 200);
 }
@@ -449,6 +457,210 @@ fn binary_prints_url_and_rejects_bad_arguments() {
     assert_eq!(truth_json["max_id"], json!(expected.max_id()));
     assert_eq!(truth_json["repos"].as_array().map(Vec::len), Some(300));
     assert_eq!(truth_json["repos"][5]["full_name"], json!(expected.repos()[5].full_name));
+}
+
+#[test]
+fn budget_windows_are_recorded() {
+    let options = Options { core_limit: 3, window: Duration::from_secs(1), ..Options::with_tokens(["a", "b"]) };
+    let hub = FakeHub::start(universe(100, 0.0), options);
+    let (a, b) = (("Authorization", "token a"), ("Authorization", "token b"));
+    let first = get(&hub, "/repositories", &[a]);
+    let etag = first.header("etag").expect("etag").to_string();
+    assert_eq!(get(&hub, "/repositories", &[a, ("If-None-Match", &etag)]).status, 304, "free");
+    for _ in 0..3 {
+        get(&hub, "/repositories", &[a]);
+    }
+    get(&hub, "/repositories", &[b]);
+    get(&hub, "/rate_limit", &[b]);
+    let stats = hub.stats();
+    assert_eq!(stats.primary_violations, 1);
+    let of_a = stats.windows_of("token0", "core");
+    assert_eq!(of_a.len(), 1);
+    assert_eq!((of_a[0].used, of_a[0].limit), (3, 3));
+    let reset = first.num("x-ratelimit-reset");
+    assert_eq!(of_a[0].reset, reset);
+    assert_eq!(stats.windows_of("token1", "core")[0].used, 1);
+    assert_eq!(stats.windows.len(), 2, "no window for /rate_limit or other resources");
+    // After the reset second the window reads as closed, then a new one opens.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs_f64();
+    std::thread::sleep(Duration::from_secs_f64((reset as f64 - now).max(0.0) + 0.05));
+    assert!(hub.stats().windows.iter().all(|w| w.closed));
+    get(&hub, "/repositories", &[a]);
+    let stats = hub.stats();
+    let of_a = stats.windows_of("token0", "core");
+    let summary: Vec<(u32, bool)> = of_a.iter().map(|w| (w.used, w.closed)).collect();
+    assert_eq!(summary, [(3, true), (1, false)]);
+    assert!(of_a[1].reset > of_a[0].reset);
+    hub.reset_stats();
+    assert_eq!(hub.stats().windows.len(), 2, "running windows survive reset_stats");
+    hub.reset_limits();
+    assert!(hub.stats().windows.iter().all(|w| w.closed), "reset_limits ends them");
+}
+
+/// Standard base64 (PEM bodies).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let digits: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=').map(value).collect();
+    let mut out = Vec::new();
+    for chunk in digits.chunks(4) {
+        let acc = chunk.iter().fold(0u32, |acc, &d| (acc << 6) | u32::from(d)) << (6 * (4 - chunk.len()));
+        out.extend_from_slice(&acc.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+/// Unpadded base64url.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let acc = chunk.iter().enumerate().fold(0u32, |acc, (i, &b)| acc | u32::from(b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(acc >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+const APP_ID: u64 = 31337;
+const INSTALLATION: u64 = 4242;
+
+fn app_options(ttl: Duration) -> Options {
+    let der = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/app-key.pub.der")).expect("public key");
+    let app = AppOptions { app_id: APP_ID, installation_id: INSTALLATION, public_key_der: der, token_ttl: ttl };
+    Options { app: Some(app), core_limit: 50, ..Options::with_tokens(["pat"]) }
+}
+
+/// An RS256 JWT with these claims, signed with the fixture key.
+fn jwt(claims: &Value) -> String {
+    let pem = include_str!("../../fixtures/app-key.pem");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let key = ring::signature::RsaKeyPair::from_der(&base64_decode(&body)).expect("PKCS#1 key");
+    let header = base64url(br#"{"alg":"RS256","typ":"JWT"}"#);
+    let input = format!("{header}.{}", base64url(claims.to_string().as_bytes()));
+    let mut sig = vec![0; key.public().modulus_len()];
+    let rng = ring::rand::SystemRandom::new();
+    key.sign(&ring::signature::RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig).expect("sign");
+    format!("{input}.{}", base64url(&sig))
+}
+
+fn epoch_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64
+}
+
+fn ask_for_token(hub: &FakeHub, installation: u64, jwt: &str) -> Resp {
+    let path = format!("/app/installations/{installation}/access_tokens");
+    let auth = format!("Bearer {jwt}");
+    Conn::open(hub)
+        .send("POST", &path, &[("Authorization", &auth), ("Accept", "application/vnd.github+json")], b"")
+        .expect("response")
+}
+
+#[test]
+fn app_jwt_gives_installation_tokens() {
+    let hub = FakeHub::start(universe(100, 0.0), app_options(Duration::from_secs(3600)));
+    let now = epoch_now();
+    let good = jwt(&json!({"iat": now - 60, "exp": now + 540, "iss": APP_ID}));
+    let resp = ask_for_token(&hub, INSTALLATION, &good);
+    assert_eq!(resp.status, 201, "{:?}", String::from_utf8_lossy(&resp.body));
+    let body = resp.json();
+    let token = body["token"].as_str().expect("token").to_string();
+    assert!(token.starts_with("ghs_") && token.len() == 40 && token[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
+    let expires_at = body["expires_at"].as_str().expect("expires_at");
+    assert_eq!(expires_at.len(), 20);
+    assert!(expires_at.ends_with('Z') && expires_at.as_bytes()[10] == b'T', "{expires_at}");
+    assert_eq!(body["permissions"], json!({"metadata": "read", "contents": "read"}));
+    assert_eq!(body["repository_selection"], "all");
+    // iss as a string works too; each token gets its own label and budget.
+    let other =
+        ask_for_token(&hub, INSTALLATION, &jwt(&json!({"iat": now, "exp": now + 60, "iss": APP_ID.to_string()})));
+    assert_eq!(other.status, 201);
+    let other = other.json()["token"].as_str().expect("token").to_string();
+    assert_ne!(other, token);
+
+    let auth = format!("token {token}");
+    let listed = get(&hub, "/repositories", &[("Authorization", &auth)]);
+    assert_eq!(listed.status, 200);
+    assert_eq!((listed.num("x-ratelimit-limit"), listed.num("x-ratelimit-remaining")), (50, 49));
+    let auth = format!("Bearer {other}");
+    assert_eq!(get(&hub, "/repositories", &[("Authorization", &auth)]).num("x-ratelimit-remaining"), 49);
+
+    // Refusals, with GitHub's messages.
+    let message = |resp: &Resp| {
+        assert_eq!(resp.status, 401);
+        resp.json()["message"].as_str().expect("message").to_string()
+    };
+    const UNDECODABLE: &str = "A JSON web token could not be decoded";
+    let mut tampered = good.clone().into_bytes();
+    let at = tampered.len() - 5;
+    tampered[at] = if tampered[at] == b'x' { b'y' } else { b'x' };
+    let tampered = String::from_utf8(tampered).expect("ascii");
+    assert_eq!(message(&ask_for_token(&hub, INSTALLATION, &tampered)), UNDECODABLE);
+    let wrong_iss = jwt(&json!({"iat": now - 60, "exp": now + 540, "iss": APP_ID + 1}));
+    assert_eq!(message(&ask_for_token(&hub, INSTALLATION, &wrong_iss)), UNDECODABLE);
+    let name_iss = jwt(&json!({"iat": now - 60, "exp": now + 540, "iss": "my-app"}));
+    assert_eq!(message(&ask_for_token(&hub, INSTALLATION, &name_iss)), "'Issuer' claim ('iss') must be an Integer");
+    let expired = jwt(&json!({"iat": now - 700, "exp": now - 100, "iss": APP_ID}));
+    assert_eq!(
+        message(&ask_for_token(&hub, INSTALLATION, &expired)),
+        "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
+    );
+    let too_long = jwt(&json!({"iat": now, "exp": now + 700, "iss": APP_ID}));
+    assert_eq!(
+        message(&ask_for_token(&hub, INSTALLATION, &too_long)),
+        "'Expiration time' claim ('exp') is too far in the future"
+    );
+    let future = jwt(&json!({"iat": now + 120, "exp": now + 300, "iss": APP_ID}));
+    assert!(message(&ask_for_token(&hub, INSTALLATION, &future)).starts_with("'Issued at' claim ('iat')"));
+    assert_eq!(message(&ask_for_token(&hub, INSTALLATION, "pat")), UNDECODABLE, "a PAT is no JWT");
+    let denied = ask_for_token(&hub, INSTALLATION, &format!("{}.{}", &good[..10], &good[11..]));
+    assert_eq!(denied.json()["documentation_url"], "https://docs.github.com/rest");
+    // A good JWT for an unknown installation, or on another endpoint.
+    assert_eq!(ask_for_token(&hub, INSTALLATION + 1, &good).status, 404);
+    let elsewhere = get(&hub, "/repositories", &[("Authorization", &format!("Bearer {good}"))]);
+    assert_eq!(message(&elsewhere), "Bad credentials");
+    // A ghs_ token the fake did not issue.
+    assert_eq!(get(&hub, "/repositories", &[("Authorization", "token ghs_madeup")]).status, 401);
+
+    let stats = hub.stats();
+    assert_eq!(stats.app_tokens_issued, 2);
+    assert_eq!(stats.app_jwt_rejected, 9);
+    assert_eq!(stats.by_token.get("app"), Some(&12));
+    assert_eq!(stats.by_token.get("installation0"), Some(&1));
+    assert_eq!(stats.by_token.get("installation1"), Some(&1));
+    assert_eq!(stats.route("POST /app/installations/{installation_id}/access_tokens"), 11);
+    assert_eq!(stats.violations(), 0);
+    assert_eq!(stats.expired_token_uses, 0);
+    let labels: BTreeSet<&str> = stats.windows.iter().map(|w| w.token.as_str()).collect();
+    assert_eq!(labels, BTreeSet::from(["installation0", "installation1"]), "JWT requests are not charged");
+}
+
+#[test]
+fn expired_installation_token_is_refused_and_counted() {
+    let hub = FakeHub::start(universe(50, 0.0), app_options(Duration::from_secs(1)));
+    let now = epoch_now();
+    let resp = ask_for_token(&hub, INSTALLATION, &jwt(&json!({"iat": now - 60, "exp": now + 300, "iss": APP_ID})));
+    assert_eq!(resp.status, 201);
+    let token = resp.json()["token"].as_str().expect("token").to_string();
+    let auth = format!("token {token}");
+    assert_eq!(get(&hub, "/repositories", &[("Authorization", &auth)]).status, 200);
+    std::thread::sleep(Duration::from_millis(2050)); // expires_at = ceil(issued + 1 s)
+    let late = get(&hub, "/repositories", &[("Authorization", &auth)]);
+    assert_eq!(late.status, 401);
+    assert_eq!(late.json()["message"], "Bad credentials");
+    assert_eq!(get(&hub, "/rate_limit", &[("Authorization", &auth)]).status, 401);
+    let stats = hub.stats();
+    assert_eq!(stats.expired_token_uses, 2);
+    assert_eq!(stats.by_token.get("installation0"), Some(&1));
+    assert_eq!(stats.by_token.get("invalid"), Some(&2));
+    assert_eq!(stats.violations(), 0);
 }
 
 /// `cargo test -p fakehub --release -- --ignored million`

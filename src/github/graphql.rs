@@ -1,0 +1,150 @@
+//! GraphQL through the same policy. GitHub answers rate limiting and per-node failures with HTTP
+//! 200 and an `errors` array beside partial `data`; this keeps the data, hands the per-node errors
+//! to the caller, treats `RATE_LIMITED` as a spent budget (wait for the reset, then resend), and
+//! records the query's real cost from `rateLimit { cost }`.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::client::{Request, github_message};
+use super::retry::backoff;
+use super::{GitHub, GithubError, RequestKind, RequestRecord};
+
+/// One entry of a GraphQL `errors` array.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct GraphqlError {
+    /// `NOT_FOUND`, `FORBIDDEN`, `RATE_LIMITED`, ... (absent for some server errors).
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// Where in the data it applies (`["nodes", 3]`).
+    #[serde(default)]
+    pub path: Vec<Value>,
+    /// GitHub's message.
+    #[serde(default)]
+    pub message: String,
+}
+
+impl GraphqlError {
+    /// The index into a top-level list field (`nodes`) this error is about.
+    pub fn index_in(&self, field: &str) -> Option<usize> {
+        match self.path.as_slice() {
+            [Value::String(name), Value::Number(index), ..] if name == field => index.as_u64().map(|i| i as usize),
+            _ => None,
+        }
+    }
+}
+
+/// A GraphQL answer with data (possibly partial).
+#[derive(Debug)]
+pub struct GraphqlResponse {
+    /// The `data` object.
+    pub data: Value,
+    /// Per-field errors that came with the data.
+    pub errors: Vec<GraphqlError>,
+    /// Every attempt.
+    pub records: Vec<RequestRecord>,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    data: Option<Value>,
+    #[serde(default)]
+    errors: Vec<GraphqlError>,
+}
+
+impl GitHub {
+    /// Runs a query. Errors only when no data came back after retries.
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        kind: RequestKind,
+    ) -> Result<GraphqlResponse, GithubError> {
+        let body = serde_json::to_vec(&serde_json::json!({ "query": query, "variables": variables }))
+            .expect("JSON serializes");
+        let url = self.graphql_url().to_string();
+        let mut records = Vec::new();
+        let mut failures = 0;
+        loop {
+            let response = self
+                .execute(Request { method: Method::POST, url: &url, kind, etag: None, body: Some(body.clone()) })
+                .await?;
+            let credential = response.credential;
+            records.extend(response.records);
+            let problem = if response.status != 200 {
+                if (400..500).contains(&response.status) {
+                    return Err(GithubError::Graphql {
+                        url,
+                        message: format!("HTTP {}: {}", response.status, github_message(&response.body)),
+                    });
+                }
+                format!("HTTP {}", response.status)
+            } else {
+                match serde_json::from_slice::<Envelope>(&response.body) {
+                    Err(error) => format!("invalid JSON ({error})"),
+                    Ok(envelope) if envelope.errors.iter().any(|e| e.kind.as_deref() == Some("RATE_LIMITED")) => {
+                        if let Some(last) = records.last_mut() {
+                            last.error = Some("RATE_LIMITED".into());
+                        }
+                        let reset = response
+                            .headers
+                            .get("x-ratelimit-reset")
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.parse().ok());
+                        self.book_exhaust(credential, "graphql", reset);
+                        continue;
+                    }
+                    Ok(Envelope { data: Some(data), errors }) if !data.is_null() => {
+                        if let (Some(last), Some(cost)) =
+                            (records.last_mut(), data.pointer("/rateLimit/cost").and_then(Value::as_u64))
+                        {
+                            last.cost = cost as u32;
+                        }
+                        return Ok(GraphqlResponse { data, errors, records });
+                    }
+                    Ok(Envelope { errors, .. }) => {
+                        let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+                        // A query GitHub refuses outright (bad syntax, too many ids) will not improve.
+                        if errors
+                            .iter()
+                            .any(|e| matches!(e.kind.as_deref(), Some(k) if k != "INTERNAL" && k != "TIMEOUT"))
+                        {
+                            return Err(GithubError::Graphql { url, message });
+                        }
+                        format!("no data ({message})")
+                    }
+                }
+            };
+            failures += 1;
+            if let Some(last) = records.last_mut() {
+                last.error = Some(problem.clone());
+            }
+            if failures > self.policy().max_retries {
+                return Err(GithubError::Graphql { url, message: format!("{problem} after {failures} attempts") });
+            }
+            let wait = backoff(failures, self.policy().backoff_base, self.policy().backoff_cap);
+            tracing::warn!("GraphQL query failed ({problem}); retry {failures} in {wait:?}");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_point_at_their_node() {
+        let error: GraphqlError = serde_json::from_value(serde_json::json!({
+            "type": "NOT_FOUND", "path": ["nodes", 3], "message": "Could not resolve to a node"
+        }))
+        .unwrap();
+        assert_eq!(error.index_in("nodes"), Some(3));
+        assert_eq!(error.index_in("repository"), None);
+        let bare: GraphqlError =
+            serde_json::from_value(serde_json::json!({ "message": "Something went wrong" })).unwrap();
+        assert_eq!((bare.index_in("nodes"), bare.kind), (None, None));
+    }
+}

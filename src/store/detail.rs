@@ -1,0 +1,132 @@
+//! Detail, tombstones and ETags: rows whose GraphQL detail is still to fetch, repositories that
+//! turned out to be gone, and the ETags that let a re-crawl skip unchanged listing pages.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::repositories::{self, COLUMNS, RepositoryRow};
+use super::{Store, StoreError, insert_requests};
+use crate::github::RequestRecord;
+
+/// A repository that was listed but is gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tombstone {
+    /// Repository id.
+    pub id: u64,
+    /// Its node id.
+    pub node_id: Option<String>,
+    /// Its last known name.
+    pub full_name: Option<String>,
+    /// `not_found`, `forbidden`, ...
+    pub reason: String,
+    /// When it was seen gone.
+    pub observed_at: String,
+}
+
+/// The stored ETag of a listing page and what that page held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EtagRow {
+    /// `/repositories?since=N`.
+    pub path: String,
+    /// The ETag.
+    pub etag: String,
+    /// The next page's cursor (None at the end).
+    pub cursor_after: Option<String>,
+    /// The ids the page listed.
+    pub ids: Vec<u64>,
+}
+
+impl Store {
+    /// Rows still waiting for detail, lowest ids first: `(id, node_id)`.
+    pub fn pending_detail(&self, limit: usize) -> Result<Vec<(u64, Option<String>)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT id, node_id FROM repositories WHERE detail_fetched_at IS NULL ORDER BY id LIMIT ?1")
+            .map_err(|e| self.error(e))?;
+        let rows =
+            statement.query_map([limit as i64], |row| Ok((row.get(0)?, row.get(1)?))).map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// How many rows wait for detail.
+    pub fn pending_detail_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM repositories WHERE detail_fetched_at IS NULL", [], |row| row.get(0))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Stores one detail batch: the rows, the tombstones (removing those repositories), and the
+    /// requests that fetched them, in one transaction.
+    pub fn commit_detail(
+        &mut self,
+        shard: &str,
+        rows: &[RepositoryRow],
+        tombstones: &[Tombstone],
+        records: &[RequestRecord],
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(sql)?;
+        repositories::upsert(&tx, rows).map_err(sql)?;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO tombstones (id, node_id, full_name, reason, observed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(sql)?;
+            let mut delete = tx.prepare_cached("DELETE FROM repositories WHERE id = ?1").map_err(sql)?;
+            for t in tombstones {
+                insert.execute(params![t.id, t.node_id, t.full_name, t.reason, t.observed_at]).map_err(sql)?;
+                delete.execute([t.id]).map_err(sql)?;
+            }
+        }
+        insert_requests(&tx, shard, records).map_err(sql)?;
+        tx.commit().map_err(sql)
+    }
+
+    /// The stored ETag of a listing page.
+    pub fn etag(&self, path: &str) -> Result<Option<EtagRow>, StoreError> {
+        let row: Option<(String, Option<String>, String)> = self
+            .conn
+            .query_row("SELECT etag, cursor_after, ids FROM etags WHERE path = ?1", [path], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .optional()
+            .map_err(|e| self.error(e))?;
+        Ok(row.and_then(|(etag, cursor_after, ids)| {
+            let ids = serde_json::from_str(&ids).ok()?;
+            Some(EtagRow { path: path.to_string(), etag, cursor_after, ids })
+        }))
+    }
+
+    /// Reads repositories by id (rows another database holds, for a 304 page).
+    pub fn repositories_by_id(&self, ids: &[u64]) -> Result<Vec<RepositoryRow>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached(&format!("SELECT {} FROM repositories WHERE id = ?1", COLUMNS.join(", ")))
+            .map_err(|e| self.error(e))?;
+        let mut rows = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(row) =
+                statement.query_row([id], RepositoryRow::from_sql).optional().map_err(|e| self.error(e))?
+            {
+                rows.push(row);
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Saves a page's ETag inside the caller's transaction.
+pub(crate) fn save_etag(tx: &rusqlite::Transaction<'_>, etag: &EtagRow) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO etags (path, etag, cursor_after, ids, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            etag.path,
+            etag.etag,
+            etag.cursor_after,
+            serde_json::to_string(&etag.ids).expect("ids serialize"),
+            crate::time::now_rfc3339()
+        ],
+    )
+    .map(drop)
+}
