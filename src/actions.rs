@@ -40,9 +40,58 @@ pub fn append_summary(path: &Path, markdown: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// A Markdown table of shard crawls for the step summary: one row per shard.
+pub fn crawl_summary_markdown(title: &str, crawls: &[crate::crawl::CrawlSummary]) -> String {
+    let mut text = format!(
+        "### {title}\n\n| shard | status | repositories | detailed | gone | requests | points | 304 / conditional | retries | waited | duration |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    );
+    for c in crawls {
+        let s = &c.stats;
+        text.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {:.1} s | {:.1} s |\n",
+            c.shard,
+            c.status.as_str(),
+            c.repositories,
+            s.detailed,
+            s.gone,
+            s.requests,
+            s.cost,
+            s.not_modified,
+            s.conditional,
+            s.retries,
+            s.waited.as_secs_f64(),
+            s.elapsed.as_secs_f64()
+        ));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crawl_summaries_are_one_table_row_per_shard() {
+        let summary = crate::crawl::CrawlSummary {
+            shard: "shard-0001".into(),
+            status: crate::crawl::ShardStatus::Completed,
+            repositories: 42,
+            stats: crate::crawl::CrawlStats {
+                requests: 3,
+                cost: 2,
+                conditional: 2,
+                not_modified: 1,
+                ..Default::default()
+            },
+            errors: Vec::new(),
+            out: "x".into(),
+        };
+        let text = crawl_summary_markdown("Crawl", &[summary]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "### Crawl");
+        assert_eq!(lines[4], "| shard-0001 | completed | 42 | 0 | 0 | 3 | 2 | 1 / 2 | 0 | 0.0 s | 0.0 s |");
+        assert_eq!(lines[2].matches('|').count(), lines[4].matches('|').count());
+    }
 
     #[test]
     fn outputs_use_the_documented_forms() {

@@ -259,9 +259,9 @@ async fn execute(command: Command) -> Result<()> {
     };
     match command {
         Command::Plan(args) => plan_command(args, &actions),
-        Command::Crawl(args) => crawl_command(args).await,
+        Command::Crawl(args) => crawl_command(args, &actions).await,
         Command::Merge(args) => merge_command(args),
-        Command::Run(args) => run_command(args).await,
+        Command::Run(args) => run_command(args, &actions).await,
     }
 }
 
@@ -412,12 +412,22 @@ fn parse_deadline(deadline: Option<&str>) -> Result<Option<Duration>> {
     deadline.map(|d| crate::time::parse_duration(d).map_err(|e| Error::Usage(format!("--deadline: {e}")))).transpose()
 }
 
-async fn crawl_command(args: CrawlArgs) -> Result<()> {
+/// Appends a crawl table to the step summary, when there is one.
+fn write_step_summary(actions: &ActionsEnv, title: &str, crawls: &[crawl::CrawlSummary]) -> Result<()> {
+    if let Some(path) = &actions.step_summary {
+        actions::append_summary(path, &actions::crawl_summary_markdown(title, crawls))
+            .map_err(|source| Error::Io { path: path.clone(), source })?;
+    }
+    Ok(())
+}
+
+async fn crawl_command(args: CrawlArgs, actions: &ActionsEnv) -> Result<()> {
     let manifest = Manifest::load(&args.manifest)?;
     let deadline = parse_deadline(args.deadline.as_deref())?;
     let github = github_client(&args.network)?;
     let request = CrawlRequest { manifest, out: args.out, deadline, previous: args.previous };
     let summary = crawl::crawl(&github, &request).await?;
+    write_step_summary(actions, &format!("octoshard crawl {}", summary.shard), std::slice::from_ref(&summary))?;
     match summary.status {
         ShardStatus::Failed => Err(Error::WorkFailed { shard: summary.shard, errors: summary.errors }),
         ShardStatus::Deadline | ShardStatus::Completed => Ok(()),
@@ -478,7 +488,7 @@ fn print_merge(report: &MergeReport) {
     );
 }
 
-async fn run_command(args: RunArgs) -> Result<()> {
+async fn run_command(args: RunArgs, actions: &ActionsEnv) -> Result<()> {
     let request = RunRequest {
         plan: plan_request(&args.options, args.deadline.clone())?,
         jobs: args.jobs,
@@ -491,6 +501,7 @@ async fn run_command(args: RunArgs) -> Result<()> {
     }
     let github = Arc::new(github_client(&args.network)?);
     let report = run::run(github, &request).await?;
+    write_step_summary(actions, "octoshard run", &report.crawls)?;
     print_merge(&report.merge);
     let requests: u64 = report.crawls.iter().map(|c| c.stats.requests).sum();
     tracing::info!("run: {} shards crawled with {requests} requests", report.crawls.len());

@@ -252,6 +252,16 @@ impl BudgetBook {
         self.released.notify_waiters();
     }
 
+    /// Returns a lease whose request was never sent.
+    pub fn cancel(&self, lease: &Lease) {
+        {
+            let mut credentials = self.credentials.lock().expect("budget lock");
+            let lane = credentials[lease.credential].lanes.entry(lease.resource).or_default();
+            lane.in_flight = lane.in_flight.saturating_sub(1);
+        }
+        self.released.notify_waiters();
+    }
+
     /// Marks a budget as spent (GraphQL reports `RATE_LIMITED` without always saying `remaining: 0`).
     pub fn exhaust(&self, credential: usize, resource: &'static str, reset_epoch: Option<u64>) {
         let mut credentials = self.credentials.lock().expect("budget lock");
@@ -274,6 +284,13 @@ impl BudgetBook {
         let until = Instant::now() + wait;
         state.blocked_until = Some(state.blocked_until.map_or(until, |b| b.max(until)));
         wait
+    }
+
+    /// True while a credential waits out a secondary limit (checked again right before sending,
+    /// because the limit may have arrived while this request waited for a permit).
+    pub fn is_blocked(&self, credential: usize) -> bool {
+        let credentials = self.credentials.lock().expect("budget lock");
+        credentials[credential].blocked_until.is_some_and(|until| until > Instant::now())
     }
 
     /// A response that was not a secondary limit: the credential's backoff starts over.

@@ -270,11 +270,17 @@ impl GitHub {
             let authorization = match self.authorization(lease.credential, &mut records).await {
                 Ok(value) => value,
                 Err(error) => {
-                    self.book.release(&lease, None, false);
+                    self.book.cancel(&lease);
                     return Err(error);
                 }
             };
             let permit = self.permits.acquire().await.expect("semaphore never closed");
+            if self.book.is_blocked(lease.credential) {
+                // A secondary limit arrived while this request waited: do not send it now.
+                drop(permit);
+                self.book.cancel(&lease);
+                continue;
+            }
             waited += wait_started.elapsed();
             let started_at = crate::time::now_rfc3339();
             let clock = Instant::now();

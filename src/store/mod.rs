@@ -202,8 +202,9 @@ pub(crate) fn insert_requests(
     records: &[RequestRecord],
 ) -> rusqlite::Result<()> {
     let mut insert = tx.prepare_cached(
-        "INSERT INTO api_requests (shard, at, kind, path, status, cost, latency_ms, attempt, credential, error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO api_requests
+            (shard, at, kind, path, status, cost, latency_ms, attempt, credential, error, waited_ms, conditional)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?;
     for r in records {
         insert.execute(params![
@@ -216,7 +217,9 @@ pub(crate) fn insert_requests(
             r.latency_ms,
             r.attempt,
             r.credential,
-            r.error
+            r.error,
+            r.waited_ms,
+            r.conditional
         ])?;
     }
     Ok(())

@@ -3,5 +3,6 @@
 
 mod errors;
 mod pipeline;
+mod policy;
 mod resume;
 mod util;

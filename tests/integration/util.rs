@@ -188,3 +188,111 @@ pub fn count(db: &Path, sql: &str) -> i64 {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     conn.query_row(sql, [], |row| row.get(0)).unwrap()
 }
+
+/// A simulated GitHub built from an explicit universe configuration.
+pub fn hub_with(config: UniverseConfig, options: Options) -> FakeHub {
+    FakeHub::start(Universe::generate(&config), options)
+}
+
+/// The detail fields GraphQL fills, as compared between the database and the ground truth.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Detailed {
+    pub id: u64,
+    pub full_name: String,
+    pub stargazers_count: i64,
+    pub forks_count: i64,
+    pub watchers_count: i64,
+    pub size: i64,
+    pub language: Option<String>,
+    pub topics: String,
+    pub license: Option<String>,
+    pub default_branch: Option<String>,
+    pub fork: bool,
+    pub archived: bool,
+    pub created_at: String,
+    pub pushed_at: String,
+}
+
+/// The detail of every repository in a database, by id (rows without detail fail the test).
+pub fn detailed_in_db(path: &Path) -> Vec<Detailed> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
+    let mut statement = conn
+        .prepare(
+            "SELECT id, full_name, stargazers_count, forks_count, watchers_count, size, language, topics, license,
+                    default_branch, fork, archived, created_at, pushed_at
+             FROM repositories ORDER BY id",
+        )
+        .unwrap();
+    statement
+        .query_map([], |row| {
+            Ok(Detailed {
+                id: row.get(0)?,
+                full_name: row.get(1)?,
+                stargazers_count: row.get(2)?,
+                forks_count: row.get(3)?,
+                watchers_count: row.get(4)?,
+                size: row.get(5)?,
+                language: row.get(6)?,
+                topics: row.get(7)?,
+                license: row.get(8)?,
+                default_branch: row.get(9)?,
+                fork: row.get(10)?,
+                archived: row.get(11)?,
+                created_at: row.get(12)?,
+                pushed_at: row.get(13)?,
+            })
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .expect("every repository has its detail")
+}
+
+/// The ground truth's detail for the live (not deleted) repositories of `from <= id < to`.
+pub fn detailed_in_truth(hub: &FakeHub, from: u64, to: u64) -> Vec<Detailed> {
+    hub.universe()
+        .repos_in(from, to)
+        .into_iter()
+        .filter(|r| !r.deleted)
+        .map(|r| Detailed {
+            id: r.id,
+            full_name: r.full_name.clone(),
+            stargazers_count: r.stargazers_count.into(),
+            forks_count: r.forks_count.into(),
+            watchers_count: r.subscribers_count.into(),
+            size: r.size.into(),
+            language: r.language.map(str::to_string),
+            topics: serde_json::to_string(&r.topics).unwrap(),
+            license: r.license.map(|l| l.spdx_id.to_string()),
+            default_branch: (!r.is_empty()).then(|| r.default_branch.to_string()),
+            fork: r.fork,
+            archived: r.archived,
+            created_at: r.created_at.to_string(),
+            pushed_at: r.pushed_at.to_string(),
+        })
+        .collect()
+}
+
+/// Asserts listing and detail both equal the ground truth (deleted repositories excluded).
+#[track_caller]
+pub fn assert_detail_equals_truth(db: &Path, hub: &FakeHub, from: u64, to: u64) {
+    let got = detailed_in_db(db);
+    let want = detailed_in_truth(hub, from, to);
+    assert!(!want.is_empty(), "the test range holds repositories");
+    assert_eq!(got.len(), want.len(), "repository count in {}", db.display());
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(g, w, "detail of repository {}", w.id);
+    }
+}
+
+/// Runs `octoshard run` over the whole universe of `hub` with extra arguments; returns stderr.
+pub fn run_all(hub: &FakeHub, out: &Path, shards: u32, extra: &[&str]) -> String {
+    let end = hub.universe().max_id() + 1;
+    let output = run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--retry-delay", "1ms", "--source", &format!("ids:0..{end}"), "--shards", &shards.to_string()])
+        .args(extra)
+        .arg("--out")
+        .arg(out));
+    success(&output)
+}

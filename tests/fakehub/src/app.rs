@@ -197,7 +197,8 @@ impl App {
         let instant = Instant::now();
 
         // Secondary limit: retry-after deadline, then concurrency.
-        let blocked = lock(&self.limits).blocked_for(caller, instant);
+        let key = request_key(&request);
+        let blocked = lock(&self.limits).blocked_for(caller, instant, key);
         if let Some(left) = blocked {
             let retry = left.as_secs_f64().ceil().max(1.0) as u64;
             self.count(|s| s.retry_after_violations += 1);
@@ -208,7 +209,7 @@ impl App {
         }
         if in_flight > options.max_concurrency {
             self.count(|s| s.concurrency_violations += 1);
-            self.block(caller, &options, instant);
+            self.block(caller, &options, instant, key);
             let response = self.secondary(
                 403,
                 options.retry_after_secs,
@@ -247,7 +248,7 @@ impl App {
         }
         let mut response = if let Some(status) = plan.secondary {
             self.count(|s| s.faults_secondary += 1);
-            self.block(caller, &options, instant);
+            self.block(caller, &options, instant, key);
             self.secondary(status, options.retry_after_secs, SecondaryCause::Injected, &label, &request_id, instant)
         } else if let Some(status) = plan.five_xx {
             self.count(|s| s.faults_5xx += 1);
@@ -310,9 +311,9 @@ impl App {
         (InFlight { app: self.clone(), caller }, mine)
     }
 
-    fn block(&self, caller: Caller, options: &Options, now: Instant) {
+    fn block(&self, caller: Caller, options: &Options, now: Instant, key: u64) {
         let until = now.checked_add(Duration::from_secs(options.retry_after_secs)).unwrap_or(now);
-        lock(&self.limits).block(caller, until);
+        lock(&self.limits).block(caller, now, until, key);
     }
 
     /// A secondary-limit response (403 or 429) to a request received at `received`, logged in the stats.
@@ -495,6 +496,14 @@ fn if_none_match(header: Option<&str>, etag: &str) -> bool {
     let Some(header) = header else { return false };
     let bare = |t: &str| t.trim().trim_start_matches("W/").to_string();
     header.split(',').any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(etag))
+}
+
+/// Identifies a request for retry-after checks: method, path, query and body.
+fn request_key(request: &crate::http::Request) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (&request.method, &request.path, &request.query, &request.body).hash(&mut hasher);
+    hasher.finish()
 }
 
 #[cfg(test)]

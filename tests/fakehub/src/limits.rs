@@ -118,12 +118,26 @@ fn window_end(options: &Options, now: f64) -> u64 {
     (now + options.window.as_secs_f64()).ceil() as u64
 }
 
+/// How long after a secondary-limit answer other requests of the same caller still count as
+/// "already in flight" (sent before the caller could have read the answer). Loopback answers
+/// arrive in well under a millisecond; a client that ignores `retry-after` keeps sending past this.
+pub const IN_FLIGHT_GRACE: Duration = Duration::from_millis(50);
+
+/// A secondary-limit deadline.
+#[derive(Clone, Debug)]
+struct Block {
+    since: Instant,
+    until: Instant,
+    /// The requests that were answered with the limit (their resends are always violations).
+    keys: Vec<u64>,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Limits {
     budgets: HashMap<(Caller, Resource), Budget>,
     in_flight: HashMap<Caller, usize>,
     total_in_flight: usize,
-    blocked_until: HashMap<Caller, Instant>,
+    blocked_until: HashMap<Caller, Block>,
     seen_tokens: HashMap<String, usize>,
     /// Installation token -> (index, epoch second it expires at).
     installation_tokens: HashMap<String, (usize, u64)>,
@@ -253,15 +267,28 @@ impl Limits {
         self.total_in_flight = self.total_in_flight.saturating_sub(1);
     }
 
-    /// Time left before the caller may come back after a secondary-limit response.
-    pub fn blocked_for(&self, caller: Caller, now: Instant) -> Option<Duration> {
-        self.blocked_until.get(&caller).and_then(|&until| until.checked_duration_since(now)).filter(|d| !d.is_zero())
+    /// Time left before the caller may come back after a secondary-limit response, for a
+    /// request identified by `key` arriving at `now`. A request already in flight when the limit
+    /// was answered cannot have seen it: other requests arriving within [`IN_FLIGHT_GRACE`] of
+    /// the answer pass; the limited request itself (same `key`) never does.
+    pub fn blocked_for(&self, caller: Caller, now: Instant, key: u64) -> Option<Duration> {
+        let block = self.blocked_until.get(&caller)?;
+        let left = block.until.checked_duration_since(now).filter(|d| !d.is_zero())?;
+        let in_flight = now.saturating_duration_since(block.since) < IN_FLIGHT_GRACE;
+        if in_flight && !block.keys.contains(&key) { None } else { Some(left) }
     }
 
-    /// Forbid the caller until `until`.
-    pub fn block(&mut self, caller: Caller, until: Instant) {
-        let entry = self.blocked_until.entry(caller).or_insert(until);
-        *entry = (*entry).max(until);
+    /// Forbid the caller from `since` until `until`; `key` identifies the limited request.
+    pub fn block(&mut self, caller: Caller, since: Instant, until: Instant, key: u64) {
+        let entry = self.blocked_until.entry(caller).or_insert(Block { since, until, keys: Vec::new() });
+        if until > entry.until {
+            if since > entry.until {
+                entry.keys.clear();
+                entry.since = since;
+            }
+            entry.until = until;
+        }
+        entry.keys.push(key);
     }
 
     /// Forget budgets and retry-after deadlines (requests in flight and
@@ -334,6 +361,21 @@ impl FaultDice {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_secondary_limit_tolerates_requests_in_flight_but_never_the_resend() {
+        let mut limits = Limits::default();
+        let caller = Caller::Anonymous;
+        let start = Instant::now();
+        limits.block(caller, start, start + Duration::from_secs(1), 7);
+        let soon = start + Duration::from_millis(5);
+        assert_eq!(limits.blocked_for(caller, soon, 8), None, "another request already in flight passes");
+        assert!(limits.blocked_for(caller, soon, 7).is_some(), "the limited request resent at once is a violation");
+        let later = start + IN_FLIGHT_GRACE + Duration::from_millis(1);
+        assert!(limits.blocked_for(caller, later, 8).is_some(), "past the grace, any request is a violation");
+        assert_eq!(limits.blocked_for(caller, start + Duration::from_secs(1), 7), None, "after retry-after, all pass");
+    }
+
     use super::*;
     use crate::options::AppOptions;
 
