@@ -40,6 +40,27 @@ pub fn append_summary(path: &Path, markdown: &str) -> io::Result<()> {
     Ok(())
 }
 
+/// The plan's forecast for the step summary.
+pub fn plan_summary_markdown(plan: &crate::plan::Plan) -> String {
+    let e = &plan.file.estimate;
+    format!(
+        "### octoshard plan `{}`\n\n| source | shards | waves | repositories | REST requests | GraphQL points | search requests | credential-hours | binding budget | hours per job | wall hours | jobs fit |\n|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|\n| `{}` | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {} | {:.1} | {:.1} | {} |\n",
+        plan.file.plan_id,
+        plan.file.source.replace('|', "\\|"),
+        plan.manifests.len(),
+        plan.waves(),
+        e.total.repositories,
+        e.total.core,
+        e.total.graphql,
+        e.total.search,
+        e.credential_hours,
+        e.binding_budget,
+        e.job_hours,
+        e.wall_hours,
+        if e.jobs_fit { "yes" } else { "no: leftovers" }
+    )
+}
+
 /// A Markdown table of shard crawls for the step summary: one row per shard.
 pub fn crawl_summary_markdown(title: &str, crawls: &[crate::crawl::CrawlSummary]) -> String {
     let mut text = format!(

@@ -14,7 +14,7 @@ use crate::crawl::{self, CrawlRequest, ShardStatus};
 use crate::error::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::github::{self, AppCredential, AppKey, BudgetPolicy, ClientConfig, Credential, GitHub, Policy, Secret};
 use crate::merge::{self, MergeReport, MergeRequest};
-use crate::plan::{self, Collect, Manifest, PlanRequest, Source};
+use crate::plan::{self, Capacity, Collect, Manifest, PlanRequest, Source};
 use crate::run::{self, RunRequest};
 use crate::{Error, Result};
 
@@ -50,24 +50,39 @@ pub enum Command {
 /// Options shared by `plan` and `run`.
 #[derive(Debug, Args)]
 pub struct PlanOptionsArgs {
-    /// What to crawl: ids:A..B (A <= id < B), search:QUERY, starred:USER, user:LOGIN, org:LOGIN,
-    /// repos:FILE, trending[:DAYS], leftovers:DIR.
+    /// What to crawl: ids:A..B (A <= id < B), ids:A.. (to the newest), search:QUERY,
+    /// starred:USER, user:LOGIN, org:LOGIN, repos:FILE, trending[:DAYS], leftovers:DIR.
     #[arg(long, value_name = "SPEC")]
     pub source: String,
-    /// Number of shards (matrix jobs).
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    pub shards: u32,
+    /// Number of shards (matrix jobs); default: sized so that every job finishes in --job-hours.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
     /// The most jobs one matrix may hold (GitHub's limit is 256).
     #[arg(long, default_value_t = plan::MATRIX_JOB_LIMIT, value_name = "N")]
     pub max_jobs: u32,
+    /// The most matrices (waves) the crawl workflow runs one after another.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub max_waves: u32,
     /// What to collect, comma separated: metadata, pulls, issues, runs, contributors, commits,
     /// snapshot, archive.
     #[arg(long, value_delimiter = ',', default_value = "metadata", value_name = "LIST")]
     pub collect: Vec<String>,
-    /// The hourly request budget of the credential the crawls will use.
+    /// The hourly request budget of each credential the crawls will use.
     #[arg(long, default_value_t = 5000, value_name = "N")]
     pub requests_per_hour: u32,
-    /// Plan id written into every manifest (default: derived from the source and options).
+    /// Independent credentials the crawls will share (e.g. GitHub App installations).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub credentials: u32,
+    /// Crawl jobs running at once (the workflow's max-parallel).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub max_parallel: u32,
+    /// Hours a crawl job may run (hosted runners stop jobs at 6 hours).
+    #[arg(long, default_value_t = 5.5, value_name = "HOURS")]
+    pub job_hours: f64,
+    /// Density probes of the id space, to cut shards of equal repository counts (0: equal id spans).
+    #[arg(long, default_value_t = 128, value_name = "N")]
+    pub probes: u64,
+    /// Plan id written into every manifest (default: derived from the source, options and work).
     #[arg(long, value_name = "ID")]
     pub plan_id: Option<String>,
 }
@@ -82,8 +97,14 @@ pub struct PlanArgs {
     #[arg(long, value_name = "DURATION")]
     pub deadline: Option<String>,
     /// Folder for plan.yaml and the shard manifests.
-    #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
+    pub out: Option<PathBuf>,
+    /// Print the estimate (requests, credential-hours, shards, waves, wall time); write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Network options (for probes and search counts).
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 /// How to reach GitHub (shared by the commands that make requests).
@@ -258,7 +279,7 @@ async fn execute(command: Command) -> Result<()> {
         step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
     };
     match command {
-        Command::Plan(args) => plan_command(args, &actions),
+        Command::Plan(args) => plan_command(args, &actions).await,
         Command::Crawl(args) => crawl_command(args, &actions).await,
         Command::Merge(args) => merge_command(args),
         Command::Run(args) => run_command(args, &actions).await,
@@ -269,8 +290,11 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
     let source: Source = options.source.parse()?;
     let mut collect = Vec::new();
     for name in &options.collect {
-        let item: Collect = serde_yaml::from_str(name.trim())
-            .map_err(|_| Error::Usage(format!("--collect: `{name}` is not one of metadata, pulls, issues, runs, contributors, commits, snapshot, archive")))?;
+        let item: Collect = serde_yaml::from_str(name.trim()).map_err(|_| {
+            Error::Usage(format!(
+                "--collect: `{name}` is not one of metadata, pulls, issues, runs, contributors, commits, snapshot, archive"
+            ))
+        })?;
         if !collect.contains(&item) {
             collect.push(item);
         }
@@ -279,30 +303,81 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
     if let Some(deadline) = &deadline {
         crate::time::parse_duration(deadline).map_err(|e| Error::Usage(format!("--deadline: {e}")))?;
     }
+    if !(options.job_hours > 0.0 && options.job_hours.is_finite()) {
+        return Err(Error::Usage(format!("--job-hours {} must be a positive number", options.job_hours)));
+    }
     Ok(PlanRequest {
         source,
         shards: options.shards,
         max_jobs: options.max_jobs,
+        max_waves: options.max_waves,
         collect,
-        requests_per_hour: options.requests_per_hour,
+        capacity: Capacity {
+            requests_per_hour: options.requests_per_hour.max(1),
+            credentials: options.credentials.max(1),
+            max_parallel: options.max_parallel.max(1),
+            job_hours: options.job_hours,
+        },
         deadline,
         plan_id: options.plan_id.clone(),
+        probes: options.probes,
+        today: crate::time::now_rfc3339()[..10].to_string(),
     })
 }
 
-fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
+/// True when planning this source asks GitHub something.
+fn plan_needs_github(request: &PlanRequest) -> bool {
+    match &request.source {
+        Source::Ids { to: None, .. } | Source::Search(_) => true,
+        Source::Ids { .. } => request.probes > 0,
+        _ => false,
+    }
+}
+
+async fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
     let request = plan_request(&args.options, args.deadline)?;
-    let plan = plan::make_plan(&request)?;
-    plan::write_plan(&plan, &args.out)?;
-    let matrix = plan.matrix_json();
-    println!("{matrix}");
+    plan::validate(&request)?;
+    let github = if plan_needs_github(&request) { Some(Arc::new(github_client(&args.network)?)) } else { None };
+    let facts = plan::gather(github.as_ref(), &request).await?;
+    let plan = plan::make_plan(&request, &facts)?;
+    if args.dry_run {
+        print!("{}", serde_yaml::to_string(&plan.file.estimate).expect("the estimate serializes"));
+        println!("planning_requests: {}", plan.file.planning_requests);
+        return Ok(());
+    }
+    let out = args.out.expect("clap requires --out without --dry-run");
+    plan::write_plan(&plan, &out)?;
+    let waves = plan.waves();
+    for wave in 1..=waves {
+        println!("{}", plan.matrix_json(wave));
+    }
     if let Some(path) = &actions.output {
         let io = |source| Error::Io { path: path.clone(), source };
-        actions::append_output(path, "matrix", &matrix).map_err(io)?;
+        actions::append_output(path, "matrix", &plan.matrix_json(1)).map_err(io)?;
+        for wave in 1..=waves {
+            actions::append_output(path, &format!("matrix_{wave}"), &plan.matrix_json(wave)).map_err(io)?;
+        }
+        actions::append_output(path, "waves", &waves.to_string()).map_err(io)?;
         actions::append_output(path, "shards", &plan.manifests.len().to_string()).map_err(io)?;
         actions::append_output(path, "plan_id", &plan.file.plan_id).map_err(io)?;
     }
-    tracing::info!("plan {}: {} shards written to {}", plan.file.plan_id, plan.manifests.len(), args.out.display());
+    if let Some(path) = &actions.step_summary {
+        actions::append_summary(path, &actions::plan_summary_markdown(&plan))
+            .map_err(|source| Error::Io { path: path.clone(), source })?;
+    }
+    let estimate = &plan.file.estimate;
+    tracing::info!(
+        "plan {}: {} shards in {waves} wave(s) written to {}; about {:.0} repositories, {:.1} credential-hours ({} budget), {:.1} h per job, {:.1} h in all{}",
+        plan.file.plan_id,
+        plan.manifests.len(),
+        out.display(),
+        estimate.total.repositories,
+        estimate.credential_hours,
+        estimate.binding_budget,
+        estimate.job_hours,
+        estimate.wall_hours,
+        if estimate.jobs_fit { "" } else { "; jobs will reach their deadline: crawl the leftovers in later runs" }
+    );
     Ok(())
 }
 

@@ -46,7 +46,8 @@ pub struct RunReport {
 /// Plans, crawls and merges. A run that fails before any shard stored anything removes the
 /// working folder it created, so bad input leaves nothing behind.
 pub async fn run(github: Arc<GitHub>, request: &RunRequest) -> Result<RunReport> {
-    let plan = plan::make_plan(&request.plan)?;
+    let facts = plan::gather(Some(&github), &request.plan).await?;
+    let plan = plan::make_plan(&request.plan, &facts)?;
     let mut work_dir = request.out.as_os_str().to_os_string();
     work_dir.push(".work");
     let work_dir = PathBuf::from(work_dir);

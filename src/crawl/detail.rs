@@ -14,22 +14,21 @@ use super::{CrawlError, ItemOutcome, Progress, ShardContext};
 /// GitHub's limit of ids per `nodes(ids:)` query.
 pub const BATCH: usize = 100;
 
-/// The detail query. Fields follow DESIGN.md §5's repository columns.
-const QUERY: &str = "query($ids: [ID!]!) {
-  rateLimit { cost remaining resetAt limit }
-  nodes(ids: $ids) {
-    __typename
-    ... on Repository {
-      id databaseId nameWithOwner name owner { login } description
+/// The repository fields every detail query asks for (DESIGN.md §5's repository columns).
+pub(super) const FIELDS: &str = "id databaseId nameWithOwner name owner { login } description
       primaryLanguage { name }
       repositoryTopics(first: 20) { nodes { topic { name } } }
       stargazerCount forkCount watchers { totalCount } issues(states: OPEN) { totalCount }
       licenseInfo { spdxId key }
       defaultBranchRef { name }
-      isFork isArchived diskUsage createdAt updatedAt pushedAt
-    }
-  }
-}";
+      isFork isArchived diskUsage createdAt updatedAt pushedAt";
+
+/// The detail query.
+fn query() -> String {
+    format!(
+        "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {FIELDS}\n    }}\n  }}\n}}"
+    )
+}
 
 /// Fetches detail until at most `keep` rows wait (full batches only, unless `keep` is 0).
 /// `None` when done, `Some(Deadline)` when the deadline came first.
@@ -42,7 +41,8 @@ pub(super) async fn drain(
     while store.pending_detail_count()? > keep {
         let batch = store.pending_detail(BATCH)?;
         let ids: Vec<&str> = batch.iter().filter_map(|(_, node)| node.as_deref()).collect();
-        let query = context.github.graphql(QUERY, json!({ "ids": ids }), RequestKind::RepositoryDetail);
+        let query = query();
+        let query = context.github.graphql(&query, json!({ "ids": ids }), RequestKind::RepositoryDetail);
         let Some(response) = progress.before_deadline(query).await else {
             return Ok(Some(ItemOutcome::Deadline));
         };
@@ -101,7 +101,7 @@ fn reason(errors: &[GraphqlError], index: usize) -> String {
 }
 
 /// A repository row from a GraphQL `Repository` node.
-fn row(id: u64, node: &Value, now: &str) -> RepositoryRow {
+pub(super) fn row(id: u64, node: &Value, now: &str) -> RepositoryRow {
     let text = |pointer: &str| node.pointer(pointer).and_then(Value::as_str).map(str::to_string);
     let number = |pointer: &str| node.pointer(pointer).and_then(Value::as_i64);
     let flag = |pointer: &str| node.pointer(pointer).and_then(Value::as_bool);

@@ -107,7 +107,10 @@ pub(super) async fn crawl(
             etag: etag.as_ref(),
         };
         store.commit_page(progress.shard(), idx, &page)?;
-        progress.page(rows.len() as u64, &response.records, next, (from, to));
+        progress.page(rows.len() as u64, &response.records, || {
+            let percent = (next.clamp(from, to) - from) as f64 * 100.0 / (to - from) as f64;
+            format!("at id {next} of {from}..{to} ({percent:.1}%)")
+        });
         if context.detail
             && let Some(outcome) = detail::drain(context, store, progress, detail::BATCH as u64 - 1).await?
         {

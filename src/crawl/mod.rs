@@ -5,6 +5,8 @@
 
 mod detail;
 mod id_range;
+mod names;
+mod paged;
 mod progress;
 
 use std::path::{Path, PathBuf};
@@ -142,6 +144,8 @@ impl CrawlError {
 pub(crate) enum ItemOutcome {
     Completed,
     Deadline,
+    /// Stored, but not all of it could be fetched (a search slice above the 1,000 cap).
+    Truncated(String),
 }
 
 /// The working database for an output: the output itself, or `<out>.partial` for `.gz`.
@@ -298,13 +302,17 @@ async fn crawl_items(
             return Ok((ShardStatus::Deadline, errors));
         }
         store.begin_item(shard, state.idx)?;
-        let outcome = match state.item {
+        let cursor = state.cursor.as_deref();
+        let outcome = match &state.item {
             WorkItem::IdRange { from, to } => {
-                id_range::crawl(context, store, progress, (state.idx, from, to), state.cursor.as_deref()).await
+                id_range::crawl(context, store, progress, (state.idx, *from, *to), cursor).await
             }
+            WorkItem::RepoNames { names } => names::crawl(context, store, progress, state.idx, names, cursor).await,
+            item => paged::crawl(context, store, progress, state.idx, item, cursor).await,
         };
         match outcome {
             Ok(ItemOutcome::Completed) => {}
+            Ok(ItemOutcome::Truncated(error)) => errors.push(format!("{}: {error}", state.item)),
             Ok(ItemOutcome::Deadline) => {
                 store.set_item_status(shard, state.idx, WorkStatus::Pending, None)?;
                 return Ok((ShardStatus::Deadline, errors));

@@ -100,20 +100,20 @@ impl Progress {
         self.count(records);
     }
 
-    /// Counts a committed page and logs a progress line now and then.
-    pub fn page(&mut self, rows: u64, records: &[RequestRecord], position: u64, (from, to): (u64, u64)) {
+    /// Counts a committed page and logs a progress line now and then (`position` says where the
+    /// crawl is, computed only when a line is due).
+    pub fn page(&mut self, rows: u64, records: &[RequestRecord], position: impl FnOnce() -> String) {
         self.stats.pages += 1;
         self.stats.rows += rows;
         self.count(records);
         if self.last_line.elapsed() >= PROGRESS_INTERVAL {
             self.last_line = Instant::now();
-            let done = position.clamp(from, to) - from;
-            let percent = done as f64 * 100.0 / (to - from).max(1) as f64;
             tracing::info!(
-                "{}: {} rows in {} pages, at id {position} of {from}..{to} ({percent:.1}%), {} requests",
+                "{}: {} rows in {} pages, {}, {} requests",
                 self.shard,
                 self.stats.rows,
                 self.stats.pages,
+                position(),
                 self.stats.requests
             );
         }

@@ -624,7 +624,7 @@ fn transport_reason(error: &reqwest::Error) -> String {
 }
 
 /// GitHub's `message` field, or the start of the body.
-pub(crate) fn github_message(body: &[u8]) -> String {
+pub fn github_message(body: &[u8]) -> String {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))

@@ -18,7 +18,7 @@ use std::fmt;
 use std::time::Duration;
 
 pub use budget::BudgetPolicy;
-pub use client::{ApiResponse, GitHub, Request};
+pub use client::{ApiResponse, GitHub, Request, github_message};
 pub use credentials::{AppCredential, AppKey, Auth, Credential, Secret};
 
 /// The public GitHub API, used when `GITHUB_API_URL` is not set.
@@ -78,6 +78,14 @@ pub enum RequestKind {
     ListRepositories,
     /// GraphQL `nodes(ids:)` batches of repository detail.
     RepositoryDetail,
+    /// GraphQL `repository(owner:, name:)` lookups of named repositories.
+    RepositoryLookup,
+    /// `GET /search/repositories` (its own budget: 30 a minute).
+    Search,
+    /// Page-based listings: `/users/{u}/repos`, `/orgs/{o}/repos`, `/users/{u}/starred`.
+    Listing,
+    /// `GET /repositories?since=` while planning (density and extent of the id space).
+    Probe,
     /// Exchanging a GitHub App JWT for an installation token (free).
     AppToken,
     /// Anything else on the core budget.
@@ -90,6 +98,10 @@ impl RequestKind {
         match self {
             RequestKind::ListRepositories => "list_repositories",
             RequestKind::RepositoryDetail => "repository_detail",
+            RequestKind::Probe => "probe",
+            RequestKind::RepositoryLookup => "repository_lookup",
+            RequestKind::Search => "search",
+            RequestKind::Listing => "listing",
             RequestKind::AppToken => "app_token",
             RequestKind::Other => "other",
         }
@@ -98,7 +110,8 @@ impl RequestKind {
     /// The rate-limit resource that pays for this kind.
     pub fn resource(self) -> &'static str {
         match self {
-            RequestKind::RepositoryDetail => "graphql",
+            RequestKind::RepositoryDetail | RequestKind::RepositoryLookup => "graphql",
+            RequestKind::Search => "search",
             _ => "core",
         }
     }

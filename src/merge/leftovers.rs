@@ -61,6 +61,16 @@ pub fn remaining(state: &WorkState) -> Option<Leftover> {
             }
             WorkItem::IdRange { from, to: *to }
         }
+        WorkItem::RepoNames { names } => {
+            let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
+            if done >= names.len() {
+                return None;
+            }
+            WorkItem::RepoNames { names: names[done..].to_vec() }
+        }
+        // Page-based listings restart from their first page: pages shift as repositories are
+        // added, so a page number from an earlier crawl does not say what is done.
+        other @ (WorkItem::Search { .. } | WorkItem::OwnerRepos { .. } | WorkItem::Starred { .. }) => other.clone(),
     };
     Some(Leftover { shard: state.shard.clone(), reason: reason.into(), error: state.error.clone(), work })
 }

@@ -53,12 +53,68 @@ pub enum WorkItem {
         /// End id (exclusive).
         to: u64,
     },
+    /// Every result of one search slice (at most 1,000 results: the search API's cap).
+    Search {
+        /// The full query, qualifiers included (`stars:>100 created:2020-01-01T00:00:00Z..2020-03-31T23:59:59Z`).
+        query: String,
+        /// `stars`, `forks` or `updated`; absent: best match.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sort: Option<String>,
+        /// Stop after this many results (trending takes the top 1,000).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        limit: Option<u32>,
+    },
+    /// The public repositories a user or organization owns.
+    OwnerRepos {
+        /// The login.
+        login: String,
+        /// `user` or `org`.
+        owner: OwnerKind,
+    },
+    /// The repositories a user starred.
+    Starred {
+        /// The user's login.
+        login: String,
+    },
+    /// Named repositories (`owner/name`), looked up 100 per GraphQL query.
+    RepoNames {
+        /// The names.
+        names: Vec<String>,
+    },
+}
+
+/// Whose repositories an `owner_repos` item lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerKind {
+    /// `GET /users/{login}/repos?type=owner`.
+    User,
+    /// `GET /orgs/{login}/repos?type=all`.
+    Org,
+}
+
+impl WorkItem {
+    /// The `kind` tag, as stored in `work_items.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WorkItem::IdRange { .. } => "id_range",
+            WorkItem::Search { .. } => "search",
+            WorkItem::OwnerRepos { .. } => "owner_repos",
+            WorkItem::Starred { .. } => "starred",
+            WorkItem::RepoNames { .. } => "repo_names",
+        }
+    }
 }
 
 impl fmt::Display for WorkItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WorkItem::IdRange { from, to } => write!(f, "id_range {from}..{to}"),
+            WorkItem::Search { query, .. } => write!(f, "search `{query}`"),
+            WorkItem::OwnerRepos { login, owner: OwnerKind::User } => write!(f, "repositories of user {login}"),
+            WorkItem::OwnerRepos { login, owner: OwnerKind::Org } => write!(f, "repositories of org {login}"),
+            WorkItem::Starred { login } => write!(f, "stars of {login}"),
+            WorkItem::RepoNames { names } => write!(f, "{} named repositories", names.len()),
         }
     }
 }
@@ -157,12 +213,7 @@ impl Manifest {
             return Err("`work` is empty".to_string());
         }
         for item in &self.work {
-            match item {
-                WorkItem::IdRange { from, to } if from >= to => {
-                    return Err(format!("work item {item} is empty ({from} must be below {to})"));
-                }
-                WorkItem::IdRange { .. } => {}
-            }
+            item.validate()?;
         }
         if let Some(deadline) = &self.budget.deadline {
             crate::time::parse_duration(deadline).map_err(|e| format!("budget.deadline: {e}"))?;
@@ -174,6 +225,46 @@ impl Manifest {
     pub fn to_yaml(&self) -> String {
         serde_yaml::to_string(self).expect("a manifest always serializes")
     }
+}
+
+impl WorkItem {
+    /// Checks what serde cannot: non-empty ranges, queries, logins and names.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            WorkItem::IdRange { from, to } if from >= to => {
+                Err(format!("work item {self} is empty ({from} must be below {to})"))
+            }
+            WorkItem::Search { query, .. } if query.trim().is_empty() => {
+                Err("a search work item has an empty query".into())
+            }
+            WorkItem::Search { sort: Some(sort), .. } if !matches!(sort.as_str(), "stars" | "forks" | "updated") => {
+                Err(format!("search sort `{sort}` is not one of stars, forks, updated"))
+            }
+            WorkItem::OwnerRepos { login, .. } | WorkItem::Starred { login } if !is_login(login) => {
+                Err(format!("`{login}` is not a GitHub login"))
+            }
+            WorkItem::RepoNames { names } if names.is_empty() => Err("a repo_names work item lists no names".into()),
+            WorkItem::RepoNames { names } => match names.iter().find(|n| !is_full_name(n)) {
+                Some(bad) => Err(format!("`{bad}` is not an owner/name repository name")),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A GitHub login: 1-39 letters, digits and hyphens.
+pub fn is_login(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 39 && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// `owner/name` with a valid login and a repository name of letters, digits, `.`, `-`, `_`.
+pub fn is_full_name(text: &str) -> bool {
+    let Some((owner, name)) = text.split_once('/') else { return false };
+    is_login(owner)
+        && !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
 /// Names end up in file and artifact names, so they are restricted to a safe alphabet.

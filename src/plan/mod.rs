@@ -1,42 +1,69 @@
-//! Planning: turns a source spec into shard manifests, a plan file and the matrix for the crawl
-//! job. Planning is a pure function of its request ([`make_plan`]); writing the files is separate
-//! ([`write_plan`]), so the same inputs always give byte-identical manifests.
+//! Planning: turns a source spec into shard manifests, a plan file and the matrices for the crawl
+//! jobs, sized so that every job finishes inside its time limit.
+//!
+//! Two steps: [`gather`] asks GitHub (and the file system) what planning needs to know: the
+//! density of the id space, search result counts, the names in a `repos:` file, leftovers.
+//! [`make_plan`] is then a pure function of the request and those facts, so the same inputs always
+//! give byte-identical manifests; [`write_plan`] writes them.
 
+pub mod estimate;
+pub mod ids;
 pub mod manifest;
+pub mod probe;
+pub mod search;
 pub mod source;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use manifest::{Budget, Collect, Manifest, ManifestError, ShardId, WorkItem};
+pub use estimate::{Capacity, Outlook, Work};
+pub use manifest::{Budget, Collect, Manifest, ManifestError, OwnerKind, ShardId, WorkItem};
 pub use source::{Source, SourceError};
 
 use crate::artifact::write_atomically;
+use crate::github::{GitHub, GithubError};
+use crate::merge::Leftovers;
+use ids::Sample;
+use search::Slice;
 
 /// GitHub Actions runs at most this many jobs from one matrix.
 pub const MATRIX_JOB_LIMIT: u32 = 256;
+
+/// Named repositories per `repo_names` work item (five GraphQL lookups).
+const NAMES_PER_ITEM: usize = 500;
+
+/// Public repositories per id on github.com as a whole (about 400 million under 1.2 billion ids),
+/// assumed when a plan is made without density probes.
+const AVERAGE_DENSITY: f64 = 0.33;
 
 /// Everything `plan` needs, already validated by the CLI layer.
 #[derive(Clone, Debug)]
 pub struct PlanRequest {
     /// What to crawl.
     pub source: Source,
-    /// How many shards to cut.
-    pub shards: u32,
-    /// The most jobs one matrix may hold.
+    /// How many shards to cut; `None` sizes the plan from its estimate.
+    pub shards: Option<u32>,
+    /// The most jobs one matrix may hold (at most 256).
     pub max_jobs: u32,
+    /// The most matrices (waves) the crawl workflow runs one after another.
+    pub max_waves: u32,
     /// What each crawl collects.
     pub collect: Vec<Collect>,
-    /// The credential budget the crawls will have.
-    pub requests_per_hour: u32,
+    /// Budget and time the crawls will have.
+    pub capacity: Capacity,
     /// Per-shard deadline written into every manifest.
     pub deadline: Option<String>,
     /// Overrides the derived plan id (the workflow passes its run id).
     pub plan_id: Option<String>,
+    /// Density probes for id ranges (0: equal id spans, no requests).
+    pub probes: u64,
+    /// Today's date (`YYYY-MM-DD`, UTC), for `trending`; read by the CLI so planning stays pure.
+    pub today: String,
 }
 
-/// The plan file (`plan.yaml`): what was planned, from what, by which version.
+/// The plan file (`plan.yaml`): what was planned, from what, by which version, at what cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanFile {
@@ -50,6 +77,14 @@ pub struct PlanFile {
     pub tool_version: String,
     /// The options the plan was made with.
     pub options: PlanOptions,
+    /// The forecast: work, credential-hours, waves, expected wall time.
+    pub estimate: Outlook,
+    /// Requests spent on planning (probes, search counts).
+    pub planning_requests: u64,
+    /// Search slices that could not be cut to 1,000 results: only their first 1,000 are crawled,
+    /// and the crawl records the rest as failed work.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsplittable: Vec<Slice>,
     /// One entry per shard, in order.
     pub shards: Vec<PlanShard>,
 }
@@ -58,14 +93,17 @@ pub struct PlanFile {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanOptions {
-    /// Requested shard count.
-    pub shards: u32,
+    /// Requested shard count (absent: sized from the estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
     /// Matrix job limit.
     pub max_jobs: u32,
+    /// Wave limit.
+    pub max_waves: u32,
     /// What crawls collect.
     pub collect: Vec<Collect>,
-    /// Credential budget per hour.
-    pub requests_per_hour: u32,
+    /// Density probes.
+    pub probes: u64,
     /// Per-shard deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<String>,
@@ -79,8 +117,33 @@ pub struct PlanShard {
     pub name: String,
     /// Its manifest file, relative to the plan folder.
     pub manifest: String,
+    /// The wave (matrix) it runs in, from 1.
+    pub wave: u32,
+    /// Expected repositories.
+    pub repositories: u64,
+    /// Expected requests and points (all budgets).
+    pub requests: u64,
     /// Its work items, for a reader of the plan.
     pub work: Vec<String>,
+}
+
+/// What planning learned before splitting: the input that makes [`make_plan`] pure.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    /// One past the newest id, for open-ended id ranges.
+    pub id_end: Option<u64>,
+    /// Density samples of the id range.
+    pub samples: Vec<Sample>,
+    /// Search slices of at most 1,000 results.
+    pub slices: Vec<Slice>,
+    /// Search slices that could not be cut small enough.
+    pub unsplittable: Vec<Slice>,
+    /// Names from a `repos:` file.
+    pub names: Vec<String>,
+    /// Unfinished work from a `leftovers:` folder.
+    pub leftovers: Option<Leftovers>,
+    /// Requests spent gathering these facts.
+    pub requests: u64,
 }
 
 /// A finished plan, not yet written anywhere.
@@ -103,6 +166,17 @@ pub enum PlanError {
         /// Why.
         reason: String,
     },
+    /// An input file of the source (`repos:FILE`, `leftovers:DIR`) is unusable.
+    #[error("cannot plan from {path}: {reason}")]
+    Input {
+        /// The file or folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Asking GitHub failed.
+    #[error(transparent)]
+    Github(#[from] GithubError),
     /// The plan folder could not be written.
     #[error("cannot write the plan to {path}: {source}")]
     Write {
@@ -114,79 +188,353 @@ pub enum PlanError {
 }
 
 impl Plan {
-    /// The matrix for the crawl job: only shard names, because job outputs are capped at 1 MB.
-    pub fn matrix_json(&self) -> String {
-        let names: Vec<&str> = self.manifests.iter().map(|m| m.shard.name.as_str()).collect();
+    /// Number of waves (matrices run one after another).
+    pub fn waves(&self) -> u32 {
+        self.file.shards.iter().map(|s| s.wave).max().unwrap_or(1)
+    }
+
+    /// The matrix of one wave (from 1): only shard names, because job outputs are capped at 1 MB.
+    pub fn matrix_json(&self, wave: u32) -> String {
+        let names: Vec<&str> = self.file.shards.iter().filter(|s| s.wave == wave).map(|s| s.name.as_str()).collect();
         serde_json::json!({ "shard": names }).to_string()
     }
 }
 
-/// Splits the request's source into shards. Pure: no I/O, no clock.
-pub fn make_plan(request: &PlanRequest) -> Result<Plan, PlanError> {
-    let invalid = |reason: String| PlanError::Invalid { source_spec: request.source.to_string(), reason };
-    if request.shards == 0 {
-        return Err(invalid("--shards must be at least 1".into()));
+fn invalid(request: &PlanRequest, reason: impl Into<String>) -> PlanError {
+    PlanError::Invalid { source_spec: request.source.to_string(), reason: reason.into() }
+}
+
+/// Checks what can be checked before any request or file access.
+pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
+    if request.shards == Some(0) {
+        return Err(invalid(request, "--shards must be at least 1"));
     }
-    if request.shards > request.max_jobs {
-        return Err(invalid(format!(
-            "{} shards exceed --max-jobs {} (GitHub runs at most {MATRIX_JOB_LIMIT} jobs per matrix)",
-            request.shards, request.max_jobs
-        )));
+    if request.max_jobs == 0 || request.max_jobs > MATRIX_JOB_LIMIT {
+        return Err(invalid(
+            request,
+            format!("--max-jobs must be between 1 and {MATRIX_JOB_LIMIT} (GitHub's matrix limit)"),
+        ));
+    }
+    if request.max_waves == 0 {
+        return Err(invalid(request, "--max-waves must be at least 1"));
+    }
+    if let Some(shards) = request.shards
+        && shards > request.max_jobs * request.max_waves
+    {
+        return Err(invalid(
+            request,
+            format!(
+                "{shards} shards need {} waves of {} jobs, but --max-waves is {}; raise --max-waves or plan fewer shards and crawl the leftovers in a later run",
+                shards.div_ceil(request.max_jobs),
+                request.max_jobs,
+                request.max_waves
+            ),
+        ));
     }
     if request.collect.is_empty() {
-        return Err(invalid("--collect is empty".into()));
+        return Err(invalid(request, "--collect is empty"));
     }
-    let work = match &request.source {
-        Source::Ids { from, to: Some(to) } => split_id_range(*from, *to, request.shards),
-        Source::Ids { to: None, .. } => {
-            return Err(invalid("open-ended id ranges are not supported yet; give both ends (ids:A..B)".into()));
+    if let Some(id) = &request.plan_id {
+        manifest::check_name("--plan-id", id).map_err(|reason| invalid(request, reason))?;
+    }
+    Ok(())
+}
+
+/// Asks GitHub and reads files for what the plan needs. `github` may be `None` when the source
+/// needs no requests (`ids:A..B` with no probes, `repos:`, `leftovers:`, ...).
+pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Result<Facts, PlanError> {
+    validate(request)?;
+    let need_github = || github.ok_or_else(|| invalid(request, "this source needs the GitHub API"));
+    let mut facts = Facts::default();
+    match &request.source {
+        Source::Ids { from, to } => {
+            let end = match to {
+                Some(to) => *to,
+                None => {
+                    let (end, probes) = probe::find_end(need_github()?, *from).await?;
+                    facts.requests += probes;
+                    facts.id_end = Some(end);
+                    end
+                }
+            };
+            if end <= *from {
+                return Err(invalid(request, format!("no repository exists at or after id {from}")));
+            }
+            if request.probes > 0 && end - from > 1 {
+                facts.samples = probe::sample_density(need_github()?, *from, end, request.probes).await?;
+                facts.requests += facts.samples.len() as u64;
+            }
         }
-        other => return Err(invalid(format!("`{}:` sources are not supported yet; use ids:A..B", other.kind()))),
+        Source::Search(query) => {
+            let (slices, unsplittable, requests) = search::slice(need_github()?, query).await?;
+            facts.slices = slices;
+            facts.unsplittable = unsplittable;
+            facts.requests += requests;
+        }
+        Source::Repos(path) => facts.names = read_names(path)?,
+        Source::Leftovers(dir) => facts.leftovers = Some(read_leftovers(dir)?),
+        Source::Starred(_) | Source::User(_) | Source::Org(_) | Source::Trending { .. } => {}
+    }
+    Ok(facts)
+}
+
+/// Reads a `repos:` file: one `owner/name` per line; blank lines and `#` comments are skipped,
+/// `https://github.com/owner/name` is accepted, duplicates are dropped (case-insensitively).
+fn read_names(path: &Path) -> Result<Vec<String>, PlanError> {
+    let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let mut names = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let name = line.trim_start_matches("https://github.com/").trim_end_matches('/').trim_end_matches(".git");
+        if !manifest::is_full_name(name) {
+            return Err(fail(format!("line {}: `{line}` is not an owner/name repository name", number + 1)));
+        }
+        if seen.insert(name.to_ascii_lowercase()) {
+            names.push(name.to_string());
+        }
+    }
+    if names.is_empty() {
+        return Err(fail("it lists no repositories".into()));
+    }
+    Ok(names)
+}
+
+/// Reads `leftovers.yaml` from a folder (or the file itself).
+fn read_leftovers(path: &Path) -> Result<Leftovers, PlanError> {
+    let file = if path.is_dir() { path.join(crate::merge::leftovers::FILE_NAME) } else { path.to_path_buf() };
+    let fail = |reason: String| PlanError::Input { path: file.clone(), reason };
+    let text = std::fs::read_to_string(&file).map_err(|e| fail(e.to_string()))?;
+    let leftovers: Leftovers = serde_yaml::from_str(&text).map_err(|e| fail(format!("not a leftovers file ({e})")))?;
+    for item in &leftovers.items {
+        item.work.validate().map_err(fail)?;
+    }
+    if leftovers.items.is_empty() {
+        return Err(fail("it holds no unfinished work".into()));
+    }
+    Ok(leftovers)
+}
+
+/// Splits the source into shards. Pure: the same request and facts give the same plan.
+pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError> {
+    validate(request)?;
+    let limit = request.max_jobs * request.max_waves;
+    let mut collect = request.collect.clone();
+    let mut source = request.source.to_string();
+    let shards: Vec<(Vec<WorkItem>, Work)> = match &request.source {
+        Source::Ids { from, to } => {
+            let end = to.or(facts.id_end).ok_or_else(|| invalid(request, "the end of the id range is unknown"))?;
+            if end <= *from {
+                return Err(invalid(request, format!("no repository exists at or after id {from}")));
+            }
+            let total = id_work(&facts.samples, *from, end);
+            let count = request.shards.unwrap_or_else(|| estimate::shards_needed(total, request.capacity, limit));
+            let bounds = ids::cut(&facts.samples, *from, end, count.min(limit));
+            bounds
+                .windows(2)
+                .map(|w| (vec![WorkItem::IdRange { from: w[0], to: w[1] }], id_work(&facts.samples, w[0], w[1])))
+                .collect()
+        }
+        other => {
+            let units = units(request, facts, other, &mut collect, &mut source)?;
+            let total = units.iter().fold(Work::default(), |mut sum, (_, w)| {
+                sum.add(w);
+                sum
+            });
+            let count = request
+                .shards
+                .unwrap_or_else(|| estimate::shards_needed(total, request.capacity, units.len() as u32))
+                .min(units.len() as u32)
+                .min(limit);
+            distribute(units, count)
+        }
     };
+    if shards.is_empty() {
+        return Err(invalid(request, "nothing to crawl"));
+    }
     let plan_id = match &request.plan_id {
-        Some(id) => {
-            manifest::check_name("--plan-id", id).map_err(invalid)?;
-            id.clone()
-        }
-        None => derived_plan_id(request),
+        Some(id) => id.clone(),
+        None => derived_plan_id(request, &shards),
     };
-    let count = work.len() as u32;
+    let count = shards.len() as u32;
     let width = count.saturating_sub(1).to_string().len().max(4);
-    let manifests: Vec<Manifest> = work
-        .into_iter()
-        .enumerate()
-        .map(|(index, items)| Manifest {
+    let mut total = Work::default();
+    let mut largest = Work::default();
+    let rph = f64::from(request.capacity.requests_per_hour.max(1));
+    let mut manifests = Vec::with_capacity(shards.len());
+    let mut listed = Vec::with_capacity(shards.len());
+    for (index, (work, weight)) in shards.into_iter().enumerate() {
+        total.add(&weight);
+        if weight.credential_hours(rph) > largest.credential_hours(rph) {
+            largest = weight;
+        }
+        let name = format!("shard-{index:0width$}");
+        listed.push(PlanShard {
+            name: name.clone(),
+            manifest: format!("{name}.yaml"),
+            wave: index as u32 / request.max_jobs + 1,
+            repositories: weight.repositories.round() as u64,
+            requests: (weight.core + weight.graphql + weight.search).round() as u64,
+            work: work.iter().map(ToString::to_string).collect(),
+        });
+        manifests.push(Manifest {
             version: manifest::MANIFEST_VERSION,
             plan_id: plan_id.clone(),
-            shard: ShardId { index: index as u32, count, name: format!("shard-{index:0width$}") },
-            source: request.source.to_string(),
-            collect: request.collect.clone(),
-            work: items,
-            budget: Budget { requests_per_hour: request.requests_per_hour, deadline: request.deadline.clone() },
-        })
-        .collect();
+            shard: ShardId { index: index as u32, count, name },
+            source: source.clone(),
+            collect: collect.clone(),
+            work,
+            budget: Budget {
+                requests_per_hour: request.capacity.requests_per_hour,
+                deadline: request.deadline.clone(),
+            },
+        });
+    }
     let file = PlanFile {
         version: manifest::MANIFEST_VERSION,
         plan_id,
-        source: request.source.to_string(),
+        source,
         tool_version: crate::TOOL_VERSION.to_string(),
         options: PlanOptions {
             shards: request.shards,
             max_jobs: request.max_jobs,
-            collect: request.collect.clone(),
-            requests_per_hour: request.requests_per_hour,
+            max_waves: request.max_waves,
+            collect,
+            probes: request.probes,
             deadline: request.deadline.clone(),
         },
-        shards: manifests
-            .iter()
-            .map(|m| PlanShard {
-                name: m.shard.name.clone(),
-                manifest: format!("{}.yaml", m.shard.name),
-                work: m.work.iter().map(ToString::to_string).collect(),
-            })
-            .collect(),
+        estimate: estimate::outlook(total, largest, count, request.max_jobs, request.capacity),
+        planning_requests: facts.requests,
+        unsplittable: facts.unsplittable.clone(),
+        shards: listed,
     };
     Ok(Plan { file, manifests })
+}
+
+/// The work of an id range: listing pages, repositories and their GraphQL detail.
+fn id_work(samples: &[Sample], from: u64, to: u64) -> Work {
+    let (repositories, pages) = if samples.is_empty() {
+        let span = (to - from) as f64;
+        (span * AVERAGE_DENSITY, span / 100.0)
+    } else {
+        (ids::estimate(samples, from, to), ids::estimate_pages(samples, from, to))
+    };
+    Work { repositories, core: pages.ceil(), graphql: (repositories / 100.0).ceil(), search: 0.0 }
+}
+
+/// The indivisible pieces of work of a non-id source, with their estimated cost.
+fn units(
+    request: &PlanRequest,
+    facts: &Facts,
+    source: &Source,
+    collect: &mut Vec<Collect>,
+    spec: &mut String,
+) -> Result<Vec<(WorkItem, Work)>, PlanError> {
+    let search_work = |count: f64| Work {
+        repositories: count,
+        core: 0.0,
+        graphql: (count / 100.0).ceil(),
+        search: (count / 100.0).ceil().max(1.0),
+    };
+    let listing = Work { repositories: 100.0, core: 2.0, graphql: 1.0, search: 0.0 };
+    Ok(match source {
+        Source::Ids { .. } => unreachable!("id ranges are cut, not distributed"),
+        Source::Search(_) => facts
+            .slices
+            .iter()
+            .chain(&facts.unsplittable)
+            .map(|slice| {
+                let count = slice.count.min(search::SEARCH_CAP) as f64;
+                (WorkItem::Search { query: slice.query.clone(), sort: None, limit: None }, search_work(count))
+            })
+            .collect(),
+        Source::Trending { days } => {
+            let since = date_minus_days(&request.today, *days).map_err(|reason| invalid(request, reason))?;
+            let item =
+                WorkItem::Search { query: format!("created:>={since}"), sort: Some("stars".into()), limit: Some(1000) };
+            vec![(item, search_work(1000.0))]
+        }
+        Source::Starred(login) => vec![(WorkItem::Starred { login: login.clone() }, listing)],
+        Source::User(login) => vec![(WorkItem::OwnerRepos { login: login.clone(), owner: OwnerKind::User }, listing)],
+        Source::Org(login) => vec![(WorkItem::OwnerRepos { login: login.clone(), owner: OwnerKind::Org }, listing)],
+        Source::Repos(_) => facts
+            .names
+            .chunks(NAMES_PER_ITEM)
+            .map(|names| {
+                let n = names.len() as f64;
+                (
+                    WorkItem::RepoNames { names: names.to_vec() },
+                    Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil(), search: 0.0 },
+                )
+            })
+            .collect(),
+        Source::Leftovers(_) => {
+            let leftovers = facts.leftovers.as_ref().ok_or_else(|| invalid(request, "no leftovers were read"))?;
+            *collect = leftovers.collect.clone();
+            *spec = format!("{} (leftovers of {}: {})", spec, leftovers.plan_id, leftovers.source);
+            leftovers
+                .items
+                .iter()
+                .map(|left| {
+                    let work = match &left.work {
+                        WorkItem::IdRange { from, to } => id_work(&[], *from, *to),
+                        WorkItem::Search { .. } => search_work(1000.0),
+                        WorkItem::RepoNames { names } => {
+                            let n = names.len() as f64;
+                            Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil(), search: 0.0 }
+                        }
+                        WorkItem::OwnerRepos { .. } | WorkItem::Starred { .. } => listing,
+                    };
+                    (left.work.clone(), work)
+                })
+                .collect()
+        }
+    })
+}
+
+/// Deals units to `count` shards, largest first, each to the least loaded shard (ties: the lower
+/// index); within a shard, items keep their original order. Deterministic.
+fn distribute(units: Vec<(WorkItem, Work)>, count: u32) -> Vec<(Vec<WorkItem>, Work)> {
+    let count = count.max(1) as usize;
+    let weight = |w: &Work| w.core + w.graphql + w.search * 3.0 + w.repositories / 1000.0;
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    order.sort_by(|&a, &b| weight(&units[b].1).total_cmp(&weight(&units[a].1)).then(a.cmp(&b)));
+    let mut loads = vec![0.0f64; count];
+    let mut assigned: Vec<Vec<usize>> = vec![Vec::new(); count];
+    for index in order {
+        let target =
+            (0..count).min_by(|&a, &b| loads[a].total_cmp(&loads[b]).then(a.cmp(&b))).expect("at least one shard");
+        loads[target] += weight(&units[index].1);
+        assigned[target].push(index);
+    }
+    assigned
+        .into_iter()
+        .filter(|members| !members.is_empty())
+        .map(|mut members| {
+            members.sort_unstable();
+            let mut work = Work::default();
+            let items = members
+                .into_iter()
+                .map(|i| {
+                    work.add(&units[i].1);
+                    units[i].0.clone()
+                })
+                .collect();
+            (items, work)
+        })
+        .collect()
+}
+
+/// `YYYY-MM-DD` minus `days`.
+fn date_minus_days(today: &str, days: u32) -> Result<String, String> {
+    let midnight = humantime::parse_rfc3339(&format!("{today}T00:00:00Z"))
+        .map_err(|_| format!("`{today}` is not a YYYY-MM-DD date"))?;
+    let then = midnight - std::time::Duration::from_secs(u64::from(days) * 86_400);
+    Ok(humantime::format_rfc3339_seconds(then).to_string()[..10].to_string())
 }
 
 /// Writes `plan.yaml` and one `shard-NNNN.yaml` per shard into `dir`, each file atomically.
@@ -198,29 +546,25 @@ pub fn write_plan(plan: &Plan, dir: &Path) -> Result<(), PlanError> {
     for manifest in &plan.manifests {
         write(dir.join(format!("{}.yaml", manifest.shard.name)), manifest.to_yaml())?;
     }
-    let text = serde_yaml::to_string(&plan.file).expect("a plan file always serializes");
-    write(dir.join("plan.yaml"), text)
+    write(dir.join("plan.yaml"), plan_yaml(plan))
 }
 
-/// Cuts `from..to` into at most `shards` contiguous ranges of equal id span.
-fn split_id_range(from: u64, to: u64, shards: u32) -> Vec<Vec<WorkItem>> {
-    let span = to - from;
-    let count = u64::from(shards).min(span);
-    (0..count)
-        .map(|i| {
-            let start = from + (u128::from(span) * u128::from(i) / u128::from(count)) as u64;
-            let end = from + (u128::from(span) * u128::from(i + 1) / u128::from(count)) as u64;
-            vec![WorkItem::IdRange { from: start, to: end }]
-        })
-        .collect()
+/// `plan.yaml` as text.
+pub fn plan_yaml(plan: &Plan) -> String {
+    serde_yaml::to_string(&plan.file).expect("a plan file always serializes")
 }
 
-/// A plan id that depends only on the request, so re-planning gives the same id.
-fn derived_plan_id(request: &PlanRequest) -> String {
-    let canonical = format!(
-        "{}|{}|{:?}|{}|{:?}",
-        request.source, request.shards, request.collect, request.requests_per_hour, request.deadline
+/// A plan id that depends only on the source, options and the work itself, so re-planning the
+/// same thing gives the same id (and different work a different one).
+fn derived_plan_id(request: &PlanRequest, shards: &[(Vec<WorkItem>, Work)]) -> String {
+    let mut canonical = format!(
+        "{}|{:?}|{}|{:?}|",
+        request.source, request.collect, request.capacity.requests_per_hour, request.deadline
     );
+    for (items, _) in shards {
+        canonical.push_str(&serde_json::to_string(items).expect("work items serialize"));
+        canonical.push('|');
+    }
     format!("{}-{:016x}", request.source.kind(), fnv1a(canonical.as_bytes()))
 }
 
@@ -230,74 +574,4 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(source: &str, shards: u32) -> PlanRequest {
-        PlanRequest {
-            source: source.parse().unwrap(),
-            shards,
-            max_jobs: MATRIX_JOB_LIMIT,
-            collect: vec![Collect::Metadata],
-            requests_per_hour: 5000,
-            deadline: None,
-            plan_id: None,
-        }
-    }
-
-    #[test]
-    fn id_shards_cover_the_range_exactly_once() {
-        let plan = make_plan(&request("ids:10..1000", 7)).unwrap();
-        assert_eq!(plan.manifests.len(), 7);
-        let mut next = 10;
-        for manifest in &plan.manifests {
-            let WorkItem::IdRange { from, to } = manifest.work[0];
-            assert_eq!(from, next);
-            assert!(to > from);
-            next = to;
-            manifest.validate().unwrap();
-        }
-        assert_eq!(next, 1000);
-    }
-
-    #[test]
-    fn tiny_ranges_get_fewer_shards_and_huge_ones_do_not_overflow() {
-        assert_eq!(make_plan(&request("ids:0..3", 8)).unwrap().manifests.len(), 3);
-        let plan = make_plan(&request(&format!("ids:0..{}", u64::MAX), 256)).unwrap();
-        assert_eq!(plan.manifests.len(), 256);
-        assert_eq!(
-            plan.manifests[255].work[0],
-            WorkItem::IdRange { from: u64::MAX - u64::MAX / 256 - 1, to: u64::MAX }
-        );
-    }
-
-    #[test]
-    fn planning_is_deterministic_and_the_id_pinned() {
-        let a = make_plan(&request("ids:0..1000000", 8)).unwrap();
-        let b = make_plan(&request("ids:0..1000000", 8)).unwrap();
-        assert_eq!(a.file, b.file);
-        assert_eq!(
-            a.manifests.iter().map(Manifest::to_yaml).collect::<Vec<_>>(),
-            b.manifests.iter().map(Manifest::to_yaml).collect::<Vec<_>>()
-        );
-        assert_eq!(a.file.plan_id, format!("ids-{:016x}", fnv1a(b"ids:0..1000000|8|[Metadata]|5000|None")));
-        assert_ne!(a.file.plan_id, make_plan(&request("ids:0..1000001", 8)).unwrap().file.plan_id);
-    }
-
-    #[test]
-    fn the_matrix_names_every_shard() {
-        let plan = make_plan(&request("ids:0..100", 3)).unwrap();
-        assert_eq!(plan.matrix_json(), r#"{"shard":["shard-0000","shard-0001","shard-0002"]}"#);
-    }
-
-    #[test]
-    fn impossible_requests_are_refused() {
-        let error = make_plan(&request("ids:0..100", 0)).unwrap_err().to_string();
-        assert!(error.contains("--shards must be at least 1"), "{error}");
-        let error = make_plan(&request("ids:0..100000", 300)).unwrap_err().to_string();
-        assert!(error.contains("exceed --max-jobs"), "{error}");
-        let mut bad_id = request("ids:0..100", 2);
-        bad_id.plan_id = Some("../x".into());
-        assert!(make_plan(&bad_id).unwrap_err().to_string().contains("--plan-id"));
-    }
-}
+mod tests;

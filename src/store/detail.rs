@@ -83,6 +83,38 @@ impl Store {
         tx.commit().map_err(sql)
     }
 
+    /// Stores a batch of named lookups: rows found (with detail), names not found, the cursor
+    /// after them and the requests, in one transaction.
+    pub fn commit_lookup(
+        &mut self,
+        shard: &str,
+        idx: u32,
+        rows: &[RepositoryRow],
+        missing: &[(String, String)],
+        cursor: usize,
+        records: &[RequestRecord],
+    ) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(sql)?;
+        repositories::upsert(&tx, rows).map_err(sql)?;
+        let now = crate::time::now_rfc3339();
+        for (name, reason) in missing {
+            tx.execute(
+                "INSERT OR REPLACE INTO missing_repositories (full_name, reason, observed_at) VALUES (?1, ?2, ?3)",
+                params![name, reason, now],
+            )
+            .map_err(sql)?;
+        }
+        insert_requests(&tx, shard, records).map_err(sql)?;
+        tx.execute(
+            "UPDATE work_items SET cursor = ?3, stored = stored + ?4, updated_at = ?5 WHERE shard = ?1 AND idx = ?2",
+            params![shard, idx, cursor.to_string(), rows.len() as i64, now],
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)
+    }
+
     /// The stored ETag of a listing page.
     pub fn etag(&self, path: &str) -> Result<Option<EtagRow>, StoreError> {
         let row: Option<(String, Option<String>, String)> = self

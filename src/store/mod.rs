@@ -23,8 +23,11 @@ use crate::github::RequestRecord;
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// The migrations, in order; migration `n` brings a file from version `n` to `n + 1`.
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_initial.sql"), include_str!("migrations/0002_detail_tombstones_etags.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_detail_tombstones_etags.sql"),
+    include_str!("migrations/0003_missing_repositories.sql"),
+];
 
 /// A store that could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]

@@ -196,9 +196,7 @@ impl Store {
 }
 
 fn kind_name(item: &WorkItem) -> &'static str {
-    match item {
-        WorkItem::IdRange { .. } => "id_range",
-    }
+    item.kind()
 }
 
 #[cfg(test)]

@@ -9,7 +9,10 @@ const NOWHERE: &str = "http://127.0.0.1:9";
 fn a_nonsense_source_is_a_usage_error_and_writes_nothing() {
     let dir = TestDir::new();
     let out = dir.path("plan");
-    let text = fails_with(&run(octoshard(NOWHERE).args(["plan", "--source", "nonsense", "--out"]).arg(&out)), 2);
+    let text = fails_with(
+        &run(octoshard(NOWHERE).args(["plan", "--probes", "0", "--source", "nonsense", "--out"]).arg(&out)),
+        2,
+    );
     assert!(text.contains("invalid source `nonsense`: unknown source kind `nonsense`"), "{text}");
     assert!(!out.exists());
 }
@@ -18,7 +21,10 @@ fn a_nonsense_source_is_a_usage_error_and_writes_nothing() {
 fn an_empty_id_range_is_a_usage_error() {
     let dir = TestDir::new();
     let out = dir.path("plan");
-    let text = fails_with(&run(octoshard(NOWHERE).args(["plan", "--source", "ids:9..3", "--out"]).arg(&out)), 2);
+    let text = fails_with(
+        &run(octoshard(NOWHERE).args(["plan", "--probes", "0", "--source", "ids:9..3", "--out"]).arg(&out)),
+        2,
+    );
     assert!(text.contains("invalid source `ids:9..3`: the range is empty"), "{text}");
     assert!(!out.exists());
 }
@@ -53,7 +59,9 @@ fn a_manifest_with_an_unknown_field_is_refused() {
 fn an_unreachable_api_fails_fast_and_leaves_nothing() {
     let dir = TestDir::new();
     let plan = dir.path("plan");
-    success(&run(octoshard(NOWHERE).args(["plan", "--source", "ids:0..100", "--shards", "1", "--out"]).arg(&plan)));
+    success(&run(octoshard(NOWHERE)
+        .args(["plan", "--probes", "0", "--source", "ids:0..100", "--shards", "1", "--out"])
+        .arg(&plan)));
     for out in ["s.sqlite", "s.sqlite.gz"] {
         let out = dir.path(out);
         let started = std::time::Instant::now();
@@ -72,7 +80,9 @@ fn an_unreachable_api_fails_fast_and_leaves_nothing() {
     }
     let out = dir.path("r.sqlite");
     let text = fails_with(
-        &run(octoshard(NOWHERE).args(["run", "--retry-delay", "10ms", "--source", "ids:0..1000", "--out"]).arg(&out)),
+        &run(octoshard(NOWHERE)
+            .args(["run", "--retry-delay", "10ms", "--probes", "0", "--source", "ids:0..1000", "--out"])
+            .arg(&out)),
         1,
     );
     assert!(text.contains("is unreachable"), "{text}");
@@ -83,7 +93,9 @@ fn an_unreachable_api_fails_fast_and_leaves_nothing() {
 fn an_invalid_api_url_is_a_usage_error() {
     let dir = TestDir::new();
     let text = fails_with(
-        &run(octoshard("not a url").args(["run", "--source", "ids:0..10", "--out"]).arg(dir.path("x.sqlite"))),
+        &run(octoshard("not a url")
+            .args(["run", "--probes", "0", "--source", "ids:0..10", "--out"])
+            .arg(dir.path("x.sqlite"))),
         2,
     );
     assert!(text.contains("invalid GitHub API URL `not a url`"), "{text}");
@@ -101,10 +113,20 @@ fn merge_names_a_non_sqlite_input_and_writes_nothing_without_good_ones() {
 
 #[test]
 fn unknown_flags_and_missing_arguments_are_usage_errors() {
-    fails_with(&run(octoshard(NOWHERE).args(["plan", "--source", "ids:0..1"])), 2);
+    fails_with(&run(octoshard(NOWHERE).args(["plan", "--probes", "0", "--source", "ids:0..1"])), 2);
     fails_with(&run(octoshard(NOWHERE).args(["crawl", "--bogus"])), 2);
     let text = fails_with(
-        &run(octoshard(NOWHERE).args(["plan", "--source", "ids:0..9", "--collect", "everything", "--out", "x"])),
+        &run(octoshard(NOWHERE).args([
+            "plan",
+            "--probes",
+            "0",
+            "--source",
+            "ids:0..9",
+            "--collect",
+            "everything",
+            "--out",
+            "x",
+        ])),
         2,
     );
     assert!(text.contains("--collect: `everything`"), "{text}");

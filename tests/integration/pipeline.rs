@@ -16,12 +16,16 @@ fn plan_crawl_merge_equals_the_ground_truth() {
     let output = success_out(
         octoshard(&hub.url())
             .env("GITHUB_OUTPUT", &output_file)
-            .args(["plan", "--source", &source, "--shards", "4", "--out"])
+            .args(["plan", "--probes", "0", "--source", &source, "--shards", "4", "--out"])
             .arg(&plan),
     );
     assert_eq!(output.trim(), r#"{"shard":["shard-0000","shard-0001","shard-0002","shard-0003"]}"#);
     let written = std::fs::read_to_string(&output_file).unwrap();
-    assert!(written.starts_with(&format!("matrix={}\nshards=4\nplan_id=ids-", output.trim())), "{written}");
+    let matrix = output.trim();
+    for line in [format!("matrix={matrix}"), format!("matrix_1={matrix}"), "waves=1".into(), "shards=4".into()] {
+        assert!(written.lines().any(|l| l == line), "{line} in {written}");
+    }
+    assert!(written.lines().any(|l| l.starts_with("plan_id=ids-")), "{written}");
 
     let artifacts = dir.path("artifacts");
     for shard in 0..4 {
@@ -68,7 +72,7 @@ fn run_equals_the_ground_truth_and_cleans_up() {
     let out = dir.path("x.sqlite");
     let text = success(&run(octoshard(&hub.url())
         .env("GITHUB_TOKEN", TOKEN)
-        .args(["run", "--source", &format!("ids:0..{end}"), "--shards", "8", "--jobs", "4", "--out"])
+        .args(["run", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "8", "--jobs", "4", "--out"])
         .arg(&out)));
     assert_equals_truth(&out, &hub, 0, end);
     assert_eq!(dir.listing(), vec!["x.sqlite".to_string()], "only the merged file remains");
@@ -86,7 +90,7 @@ fn a_sub_range_holds_exactly_its_repositories() {
     let out = dir.path("x.sqlite");
     success(&run(octoshard(&hub.url())
         .env("GH_TOKEN", TOKEN)
-        .args(["run", "--source", &format!("ids:{from}..{to}"), "--shards", "3", "--out"])
+        .args(["run", "--probes", "0", "--source", &format!("ids:{from}..{to}"), "--shards", "3", "--out"])
         .arg(&out)));
     assert_equals_truth(&out, &hub, from, to);
     assert_eq!(listed_in_db(&out).len(), 1200);
@@ -126,7 +130,7 @@ fn an_exhausted_budget_is_waited_out_not_failed() {
     let out = dir.path("x.sqlite");
     success(&run(octoshard(&hub.url())
         .env("GITHUB_TOKEN", TOKEN)
-        .args(["run", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
+        .args(["run", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
         .arg(&out)));
     assert_equals_truth(&out, &hub, 0, end);
     assert_eq!(hub.stats().primary_violations, 0, "never sent a request the budget could not pay");
@@ -138,7 +142,7 @@ fn a_bad_token_is_named_without_being_shown() {
     let dir = TestDir::new();
     let out = dir.path("x.sqlite");
     let output = run(octoshard(&hub.url())
-        .args(["run", "--token", "ghp_wrongWrongWrong", "--source", "ids:0..1000", "--out"])
+        .args(["run", "--token", "ghp_wrongWrongWrong", "--probes", "0", "--source", "ids:0..1000", "--out"])
         .arg(&out));
     let text = fails_with(&output, 2);
     assert!(text.contains("GitHub refused credential token-1 (401 Bad credentials)"), "{text}");
@@ -151,7 +155,7 @@ fn planning_is_byte_identical() {
     let dir = TestDir::new();
     for name in ["a", "b"] {
         success(&run(octoshard("http://127.0.0.1:9")
-            .args(["plan", "--source", "ids:0..123456789", "--shards", "16", "--out"])
+            .args(["plan", "--probes", "0", "--source", "ids:0..123456789", "--shards", "16", "--out"])
             .arg(dir.path(name))));
     }
     let a = dir.path("a");
@@ -173,7 +177,7 @@ fn merge_refuses_a_corrupt_shard_by_name_and_keeps_the_good_ones() {
     let dir = TestDir::new();
     let plan = dir.path("plan");
     success(&run(octoshard(&hub.url())
-        .args(["plan", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
+        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
         .arg(&plan)));
     let shards = dir.path("shards");
     std::fs::create_dir_all(&shards).unwrap();

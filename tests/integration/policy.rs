@@ -74,7 +74,7 @@ fn two_crawls_sharing_one_token_never_overspend_it() {
     let dir = TestDir::new();
     let plan = dir.path("plan");
     success(&run(octoshard(&hub.url())
-        .args(["plan", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
+        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
         .arg(&plan)));
     let children: Vec<_> = ["shard-0000", "shard-0001"]
         .iter()
@@ -178,13 +178,25 @@ fn no_token_reaches_logs_errors_databases_or_artifacts() {
         .env("GITHUB_TOKEN", TOKEN)
         .env("RUST_LOG", "trace")
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .args(["-vv", "run", "--retry-delay", "1ms", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
+        .args([
+            "-vv",
+            "run",
+            "--retry-delay",
+            "1ms",
+            "--probes",
+            "0",
+            "--source",
+            &format!("ids:0..{end}"),
+            "--shards",
+            "2",
+            "--out",
+        ])
         .arg(dir.path("x.sqlite")));
     let mut seen = stderr(&output) + &stdout(&output);
     success(&output);
     let plan = dir.path("plan");
     success(&run(octoshard(&hub.url())
-        .args(["plan", "--source", &format!("ids:0..{end}"), "--shards", "1", "--out"])
+        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "1", "--out"])
         .arg(&plan)));
     let gz = dir.path("shard.sqlite.gz");
     let output = run(octoshard(&hub.url())
@@ -196,7 +208,7 @@ fn no_token_reaches_logs_errors_databases_or_artifacts() {
     seen += &(stderr(&output) + &stdout(&output));
     // A crash-like failure: the API goes away mid-flight is not needed; a refused token is an error path.
     let refused = run(octoshard(&hub.url())
-        .args(["run", "--token", "ghp_refusedRefusedRefused", "--source", "ids:0..100", "--out"])
+        .args(["run", "--token", "ghp_refusedRefusedRefused", "--probes", "0", "--source", "ids:0..100", "--out"])
         .arg(dir.path("y.sqlite")));
     seen += &(stderr(&refused) + &stdout(&refused));
     assert!(seen.contains("TRACE") || seen.contains("DEBUG"), "verbose logs were on");
@@ -218,7 +230,7 @@ fn a_token_pool_spreads_the_work_and_survives_a_revoked_token() {
     let out = dir.path("x.sqlite");
     let output = run(octoshard(&hub.url())
         .env("OCTOSHARD_TOKENS", format!("{}, ghp_revokedRevokedRevoked\n{}", tokens[0], tokens[1]))
-        .args(["run", "--source", &format!("ids:0..{end}"), "--shards", "4", "--out"])
+        .args(["run", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "4", "--out"])
         .arg(&out));
     let text = success(&output);
     assert!(
@@ -241,14 +253,14 @@ fn a_github_app_installation_token_is_fetched_and_renewed() {
         public_key_der: std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app-key.pub.der")).unwrap(),
         token_ttl: Duration::from_secs(2),
     };
-    let hub = hub(6000, Options { app: Some(app), latency: Duration::from_millis(4), ..Options::default() });
+    let hub = hub(6000, Options { app: Some(app), latency: Duration::from_millis(20), ..Options::default() });
     let end = hub.universe().max_id() + 1;
     let dir = TestDir::new();
     let out = dir.path("x.sqlite");
     success(&run(octoshard(&hub.url())
         .args(["run", "--app-id", "4242", "--installation-id", "77", "--app-key"])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/app-key.pem"))
-        .args(["--source", &format!("ids:0..{end}"), "--shards", "2", "--jobs", "1", "--out"])
+        .args(["--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "2", "--jobs", "1", "--out"])
         .arg(&out)));
     assert_detail_equals_truth(&out, &hub, 0, end);
     let stats = hub.stats();

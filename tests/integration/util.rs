@@ -290,7 +290,17 @@ pub fn run_all(hub: &FakeHub, out: &Path, shards: u32, extra: &[&str]) -> String
     let end = hub.universe().max_id() + 1;
     let output = run(octoshard(&hub.url())
         .env("GITHUB_TOKEN", TOKEN)
-        .args(["run", "--retry-delay", "1ms", "--source", &format!("ids:0..{end}"), "--shards", &shards.to_string()])
+        .args([
+            "run",
+            "--retry-delay",
+            "1ms",
+            "--probes",
+            "0",
+            "--source",
+            &format!("ids:0..{end}"),
+            "--shards",
+            &shards.to_string(),
+        ])
         .args(extra)
         .arg("--out")
         .arg(out));

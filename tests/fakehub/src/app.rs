@@ -473,18 +473,19 @@ fn server_error(status: u16) -> Response {
     Response::json(status, &json!({"message": message}))
 }
 
-/// 64-bit FNV-1a, starting from `basis`.
-fn fnv1a(bytes: &[u8], basis: u64) -> u64 {
-    bytes.iter().fold(basis, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3))
+/// Two 64-bit FNV-1a hashes (starting from `basis_a` and `basis_b`) in one
+/// pass: the two multiply chains overlap, which halves the time on big pages.
+fn fnv1a_pair(bytes: &[u8], basis_a: u64, basis_b: u64) -> (u64, u64) {
+    const PRIME: u64 = 0x0000_0100_0000_01B3;
+    bytes.iter().fold((basis_a, basis_b), |(a, b), &byte| {
+        ((a ^ u64::from(byte)).wrapping_mul(PRIME), (b ^ u64::from(byte)).wrapping_mul(PRIME))
+    })
 }
 
 /// Set `etag` (and GitHub's caching headers) from the body; returns the etag.
 fn add_etag(response: &mut Response) -> String {
-    let etag = format!(
-        "W/\"{:016x}{:016x}\"",
-        fnv1a(&response.body, 0xCBF2_9CE4_8422_2325),
-        fnv1a(&response.body, 0x6C62_272E_07BB_0142)
-    );
+    let (a, b) = fnv1a_pair(&response.body, 0xCBF2_9CE4_8422_2325, 0x6C62_272E_07BB_0142);
+    let etag = format!("W/\"{a:016x}{b:016x}\"");
     response.set_header("etag", etag.clone());
     response.set_header("cache-control", "private, max-age=60, s-maxage=60");
     response.set_header("vary", "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding");
@@ -509,6 +510,16 @@ fn request_key(request: &crate::http::Request) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn etag_hashes_are_fnv1a() {
+        let one = |bytes: &[u8], basis: u64| {
+            bytes.iter().fold(basis, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3))
+        };
+        let body = b"{\"id\":1}";
+        assert_eq!(fnv1a_pair(body, 1, 2), (one(body, 1), one(body, 2)));
+        assert_eq!(fnv1a_pair(b"", 0xCBF2_9CE4_8422_2325, 3).0, 0xCBF2_9CE4_8422_2325);
+    }
 
     #[test]
     fn etag_matching() {

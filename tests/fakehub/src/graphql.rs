@@ -1,10 +1,13 @@
 //! `POST /graphql` without a GraphQL parser: it recognises the repository
 //! batch query (`nodes(ids: $var)`, optionally aliased, ids from the variables
-//! or an inline list) and a bare `rateLimit` query. Answers like GitHub:
+//! or an inline list), aliased `repository(owner:, name:)` lookups (see
+//! [`crate::graphql_repos`]; they may be combined with `nodes`) and a bare
+//! `rateLimit` query. Every query costs 1 point. Answers like GitHub:
 //! unknown/hidden/deleted ids give `null` plus a NOT_FOUND error (HTTP 200,
 //! partial data); more than 100 ids give `data: null` and an
 //! EXCESSIVE_PAGINATION error. The full Repository field set is always returned.
 
+use crate::graphql_repos;
 use crate::http::Response;
 use crate::ids;
 use crate::limits::RateSnapshot;
@@ -17,7 +20,7 @@ pub(crate) const MAX_NODES: usize = 100;
 /// Points charged per query (GitHub's minimum).
 pub(crate) const COST: u32 = 1;
 
-/// The response and the number of node ids asked for.
+/// The response and the number of node ids and repository lookups asked for.
 pub(crate) fn handle(universe: &Universe, body: &[u8], rate: &RateSnapshot) -> (Response, u64) {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return (problems_parsing_json(), 0);
@@ -39,11 +42,25 @@ pub(crate) fn handle(universe: &Universe, body: &[u8], rate: &RateSnapshot) -> (
     let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
     let rate_json = rate_limit(rate);
     let rate_key = alias_of(&compact, "rateLimit").unwrap_or_else(|| "rateLimit".to_string());
+    let lookups = graphql_repos::scan(query, &variables);
+    let looked_up = match graphql_repos::resolve(universe, &lookups) {
+        Ok(parts) => parts,
+        Err(body) => return (Response::json(200, &body), lookups.len() as u64),
+    };
     let Some(at) = compact.find("nodes(ids:") else {
+        if !lookups.is_empty() {
+            let (entries, errors) = looked_up;
+            let mut data = Map::new();
+            if compact.contains("rateLimit") {
+                data.insert(rate_key, rate_json);
+            }
+            data.extend(entries);
+            return (respond(data, errors), lookups.len() as u64);
+        }
         if compact.contains("rateLimit") {
             return (Response::json(200, &json!({"data": {rate_key: rate_json}})), 0);
         }
-        let error = json!({"errors": [{"message": "fakehub understands only the `nodes(ids: $ids)` repository batch query and `rateLimit`.", "locations": [{"line": 1, "column": 1}]}]});
+        let error = json!({"errors": [{"message": "fakehub understands only the `nodes(ids: $ids)` repository batch query, `repository(owner:, name:)` lookups and `rateLimit`.", "locations": [{"line": 1, "column": 1}]}]});
         return (Response::json(200, &error), 0);
     };
     let nodes_key = alias_of(&compact, "nodes(ids:").unwrap_or_else(|| "nodes".to_string());
@@ -55,7 +72,7 @@ pub(crate) fn handle(universe: &Universe, body: &[u8], rate: &RateSnapshot) -> (
         }]});
         return (Response::json(200, &error), 0);
     };
-    let count = ids.len() as u64;
+    let count = (ids.len() + lookups.len()) as u64;
     if ids.len() > MAX_NODES {
         let error = json!({"data": null, "errors": [{
             "type": "EXCESSIVE_PAGINATION",
@@ -86,12 +103,20 @@ pub(crate) fn handle(universe: &Universe, body: &[u8], rate: &RateSnapshot) -> (
     let mut data = Map::new();
     data.insert(rate_key, rate_json);
     data.insert(nodes_key, Value::Array(nodes));
+    let (entries, more_errors) = looked_up;
+    data.extend(entries);
+    errors.extend(more_errors);
+    (respond(data, errors), count)
+}
+
+/// `{"data": data}`, with `"errors"` when there are any.
+fn respond(data: Map<String, Value>, errors: Vec<Value>) -> Response {
     let mut out = Map::new();
     out.insert("data".into(), Value::Object(data));
     if !errors.is_empty() {
         out.insert("errors".into(), Value::Array(errors));
     }
-    (Response::json(200, &Value::Object(out)), count)
+    Response::json(200, &Value::Object(out))
 }
 
 pub(crate) fn problems_parsing_json() -> Response {

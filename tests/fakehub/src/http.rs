@@ -57,6 +57,11 @@ impl Response {
         Response { status, headers: vec![("content-type".into(), "application/json; charset=utf-8".into())], body }
     }
 
+    /// A JSON response from an already serialized body.
+    pub fn json_bytes(status: u16, body: Vec<u8>) -> Response {
+        Response { status, headers: vec![("content-type".into(), "application/json; charset=utf-8".into())], body }
+    }
+
     /// A response without a body.
     pub fn empty(status: u16) -> Response {
         Response { status, headers: Vec::new(), body: Vec::new() }

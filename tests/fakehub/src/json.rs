@@ -1,6 +1,8 @@
 //! REST JSON shapes, field for field as GitHub's REST docs show them: the
 //! simple user, the license, the "minimal repository" of `/repositories` (no
-//! counts, language or dates) and the full repository of `/repos/{o}/{n}`.
+//! counts, language or dates), the full repository of `/repos/{o}/{n}` and the
+//! listed repository of search results and owner/starred listings (the full one
+//! without `organization`, `network_count`, `subscribers_count`).
 //! API `url` fields point at the fake's own base URL; `html_url` and the clone
 //! URLs point at github.com as on the real API.
 
@@ -9,7 +11,7 @@ use crate::universe::{License, OwnerType, Repo};
 use serde_json::{Map, Value};
 
 /// Repository URL templates, appended to `{base}/repos/{full_name}`.
-const REPO_URLS: &[(&str, &str)] = &[
+pub(crate) const REPO_URLS: &[(&str, &str)] = &[
     ("forks_url", "/forks"),
     ("keys_url", "/keys{/key_id}"),
     ("collaborators_url", "/collaborators{/collaborator}"),
@@ -49,7 +51,7 @@ const REPO_URLS: &[(&str, &str)] = &[
 ];
 
 /// User URL templates, appended to `{base}/users/{login}`.
-const USER_URLS: &[(&str, &str)] = &[
+pub(crate) const USER_URLS: &[(&str, &str)] = &[
     ("followers_url", "/followers"),
     ("following_url", "/following{/other_user}"),
     ("gists_url", "/gists{/gist_id}"),
@@ -135,6 +137,26 @@ pub(crate) fn minimal_repo(base: &str, r: &Repo) -> Value {
 
 /// A repository as `GET /repos/{owner}/{name}` returns it.
 pub(crate) fn full_repo(base: &str, r: &Repo) -> Value {
+    let mut m = listed_map(base, r);
+    if r.owner_type == OwnerType::Organization {
+        let org = simple_user(base, r.owner_login(), r.owner_id, r.owner_type);
+        m.insert("organization".into(), org);
+    }
+    m.insert("network_count".into(), r.network_count.into());
+    m.insert("subscribers_count".into(), r.subscribers_count.into());
+    Value::Object(m)
+}
+
+/// A repository as listings and search results show it: the full repository
+/// without `organization`, `network_count` and `subscribers_count` (GitHub
+/// sends those only from `GET /repos/{owner}/{name}`). The reference for the
+/// fast writer `json_write::listed_repo`, which the endpoints use.
+#[cfg(test)]
+pub(crate) fn listed_repo(base: &str, r: &Repo) -> Value {
+    Value::Object(listed_map(base, r))
+}
+
+fn listed_map(base: &str, r: &Repo) -> Map<String, Value> {
     let mut m = minimal_map(base, r);
     let full = &r.full_name;
     m.insert("created_at".into(), s(r.created_at.to_string()));
@@ -170,11 +192,5 @@ pub(crate) fn full_repo(base: &str, r: &Repo) -> Value {
     m.insert("open_issues".into(), r.open_issues_count.into());
     m.insert("watchers".into(), r.watchers_count.into());
     m.insert("default_branch".into(), s(r.default_branch));
-    if r.owner_type == OwnerType::Organization {
-        let org = simple_user(base, r.owner_login(), r.owner_id, r.owner_type);
-        m.insert("organization".into(), org);
-    }
-    m.insert("network_count".into(), r.network_count.into());
-    m.insert("subscribers_count".into(), r.subscribers_count.into());
-    Value::Object(m)
+    m
 }

@@ -25,6 +25,29 @@
 //!   `installationN`) until `expires_at`, then 401 Bad credentials. JWT requests
 //!   are never charged; a JWT anywhere else is 401 Bad credentials. With an app
 //!   configured, `ghs_` tokens it did not issue are refused even in any-token mode.
+//! - `GET /search/repositories` draws on the `search` budget (`Options::search_limit`,
+//!   default 30, anonymous 10) whose window is `min(window, search_window)`
+//!   (default 60 s, GitHub's minute). Query syntax: see `src/query.rs`; unknown
+//!   qualifiers, bad values, `-qualifier` negation and `user:`/`org:` naming no
+//!   owner are 422 Validation Failed. Forks match only with `fork:true|only`;
+//!   deleted repos never. "Best match" is id ascending; `sort=stars|forks|updated`
+//!   breaks ties by id. `total_count` is the true count, but a page starting at
+//!   result 1000 or beyond is 422 "Only the first 1000 search results are
+//!   available"; `Link` stops at the last page within the 1000.
+//! - Search results and owner/starred listings carry the repository without
+//!   `organization`, `network_count` and `subscribers_count` (as GitHub's do);
+//!   only `/repos/{o}/{n}` has them.
+//! - Page-based listings (`per_page` default 30, max 100) send `Link` with
+//!   prev/next/last/first in GitHub's order, none for a single page. Owner
+//!   listings' links name the owner by id (`/user/{id}/repos`,
+//!   `/organizations/{id}/repos`, `/user/{id}/starred`), as on github.com; those
+//!   paths are served too. `/users/{org}/repos` works, `/orgs/{user}/repos` is
+//!   404. Default order: users' repos `full_name` ascending
+//!   ([`Universe::owned_by`]); orgs' repos `created` *descending*, GitHub's
+//!   documented default; starred: star time descending ([`Universe::starred_by`]).
+//! - GraphQL also answers `alias: repository(owner:, name:)` lookups (at most
+//!   100, 1 point per query): `null` + NOT_FOUND "Could not resolve to a
+//!   Repository with the name 'o/n'." for unknown, hidden or deleted ones.
 //!
 //! ```no_run
 //! use fakehub::{FakeHub, Options, Universe, UniverseConfig};
@@ -36,13 +59,20 @@
 
 mod app;
 mod graphql;
+mod graphql_repos;
 mod http;
 pub mod ids;
 mod json;
+mod json_write;
 mod jwt;
 mod limits;
 mod options;
+mod owners;
+mod paging;
+mod query;
 mod routes;
+mod search;
+mod stars;
 mod stats;
 pub mod time;
 pub mod universe;

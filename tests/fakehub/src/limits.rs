@@ -114,8 +114,13 @@ fn limit_for(options: &Options, caller: Caller, resource: Resource) -> u32 {
     }
 }
 
-fn window_end(options: &Options, now: f64) -> u64 {
-    (now + options.window.as_secs_f64()).ceil() as u64
+/// The search budget's window is `min(window, search_window)` (GitHub: one minute).
+fn window_end(options: &Options, resource: Resource, now: f64) -> u64 {
+    let window = match resource {
+        Resource::Search => options.window.min(options.search_window),
+        Resource::Core | Resource::Graphql => options.window,
+    };
+    (now + window.as_secs_f64()).ceil() as u64
 }
 
 /// How long after a secondary-limit answer other requests of the same caller still count as
@@ -169,7 +174,12 @@ impl Limits {
 
     /// What requests that are never charged report (the GitHub App's own JWT requests).
     pub fn unmetered(options: &Options, now: f64) -> RateSnapshot {
-        RateSnapshot { limit: options.core_limit, used: 0, reset: window_end(options, now), resource: Resource::Core }
+        RateSnapshot {
+            limit: options.core_limit,
+            used: 0,
+            reset: window_end(options, Resource::Core, now),
+            resource: Resource::Core,
+        }
     }
 
     /// The budget as it would be reported now, without changing anything.
@@ -179,7 +189,7 @@ impl Limits {
             Some(b) if b.reset != 0 && now < b.reset as f64 => {
                 RateSnapshot { limit, used: b.used, reset: b.reset, resource }
             }
-            _ => RateSnapshot { limit, used: 0, reset: window_end(options, now), resource },
+            _ => RateSnapshot { limit, used: 0, reset: window_end(options, resource, now), resource },
         }
     }
 
@@ -198,7 +208,7 @@ impl Limits {
             if budget.reset != 0 && self.closed_windows.len() < WINDOW_LOG_CAP {
                 self.closed_windows.push(budget.usage(caller, resource, true));
             }
-            *budget = Budget { reset: window_end(options, now), used: 0, limit };
+            *budget = Budget { reset: window_end(options, resource, now), used: 0, limit };
         }
         budget.limit = limit;
         RateSnapshot { limit, used: budget.used, reset: budget.reset, resource }
@@ -438,6 +448,16 @@ mod tests {
         l.charge(b, Resource::Search, 1, &o, 2000.4);
         l.forget_closed_windows();
         assert_eq!(summary(&l.windows(2000.5)), [("token1".into(), "search", 1, 30, false)]);
+    }
+
+    #[test]
+    fn search_window_is_the_shorter_one() {
+        let mut l = Limits::default();
+        let o = Options { window: Duration::from_secs(3600), ..Options::default() };
+        assert_eq!(l.charge(Caller::Token(0), Resource::Search, 1, &o, 1000.5).reset, 1061);
+        assert_eq!(l.charge(Caller::Token(0), Resource::Core, 1, &o, 1000.5).reset, 4601);
+        let short = Options { window: Duration::from_secs(2), ..Options::default() };
+        assert_eq!(l.peek(Caller::Token(1), Resource::Search, &short, 1000.5).reset, 1003);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Server behaviour knobs: accepted tokens, budgets and window, the secondary
+//! Server behaviour knobs: accepted tokens, budgets and windows, the secondary
 //! (concurrency) limit, fault injection rates and artificial latency. They can
 //! be changed while the server runs with `FakeHub::set_options`. `app`
 //! turns on GitHub App authentication (installation access tokens).
@@ -19,6 +19,8 @@ pub struct Options {
     pub anonymous_limit: u32,
     /// The rate-limit "hour". Default 3600 s.
     pub window: Duration,
+    /// The search budget's window is `min(window, search_window)`. Default 60 s (GitHub's minute).
+    pub search_window: Duration,
     /// More in-flight requests than this for one token -> secondary-limit 403. Default 100.
     pub max_concurrency: usize,
     /// Fraction of requests answered 500/502/503.
@@ -69,6 +71,7 @@ impl Default for Options {
             search_limit: 30,
             anonymous_limit: 60,
             window: Duration::from_secs(3600),
+            search_window: Duration::from_secs(60),
             max_concurrency: 100,
             fault_5xx: 0.0,
             fault_secondary: 0.0,

@@ -2,11 +2,14 @@
 //! `Route`; each route knows its stats key (`GET /repos/{owner}/{name}`), its
 //! rate-limit resource and whether it needs authentication. To add an endpoint
 //! (search, user/org repositories, stargazers, pulls, ...): add a variant, a
-//! line in `parse`, `key` and `resource`, and a handler function below.
+//! line in `parse`, `key` and `resource`, and a handler function (below, or in
+//! its own module like `search.rs` and `owners.rs`).
 
 use crate::http::{Request, Response, percent_decode};
 use crate::json;
 use crate::limits::{RateSnapshot, Resource};
+use crate::owners::{self, OwnerRef};
+use crate::search;
 use crate::universe::Universe;
 use serde_json::{Value, json};
 
@@ -22,6 +25,14 @@ pub(crate) enum Route {
         name: String,
     },
     Graphql,
+    /// `GET /search/repositories`.
+    SearchRepositories,
+    /// `GET /users/{username}/repos`, `GET /user/{account_id}/repos`.
+    UserRepos(OwnerRef),
+    /// `GET /orgs/{org}/repos`, `GET /organizations/{organization_id}/repos`.
+    OrgRepos(OwnerRef),
+    /// `GET /users/{username}/starred`, `GET /user/{account_id}/starred`.
+    Starred(OwnerRef),
     /// `POST /app/installations/{installation_id}/access_tokens` (the pipeline owns it).
     AppAccessTokens {
         installation: String,
@@ -41,6 +52,17 @@ impl Route {
                 Route::Repo { owner: owner.to_string(), name: name.to_string() }
             }
             ("POST", ["graphql"]) => Route::Graphql,
+            ("GET", ["search", "repositories"]) => Route::SearchRepositories,
+            ("GET", ["users", login, "repos"]) if !login.is_empty() => {
+                Route::UserRepos(OwnerRef::Login(login.to_string()))
+            }
+            ("GET", ["user", id, "repos"]) if !id.is_empty() => Route::UserRepos(OwnerRef::Id(id.to_string())),
+            ("GET", ["orgs", org, "repos"]) if !org.is_empty() => Route::OrgRepos(OwnerRef::Login(org.to_string())),
+            ("GET", ["organizations", id, "repos"]) if !id.is_empty() => Route::OrgRepos(OwnerRef::Id(id.to_string())),
+            ("GET", ["users", login, "starred"]) if !login.is_empty() => {
+                Route::Starred(OwnerRef::Login(login.to_string()))
+            }
+            ("GET", ["user", id, "starred"]) if !id.is_empty() => Route::Starred(OwnerRef::Id(id.to_string())),
             ("POST", ["app", "installations", id, "access_tokens"]) => {
                 Route::AppAccessTokens { installation: id.to_string() }
             }
@@ -55,6 +77,13 @@ impl Route {
             Route::Repositories => "/repositories",
             Route::Repo { .. } => "/repos/{owner}/{name}",
             Route::Graphql => "/graphql",
+            Route::SearchRepositories => "/search/repositories",
+            Route::UserRepos(OwnerRef::Login(_)) => "/users/{username}/repos",
+            Route::UserRepos(OwnerRef::Id(_)) => "/user/{account_id}/repos",
+            Route::OrgRepos(OwnerRef::Login(_)) => "/orgs/{org}/repos",
+            Route::OrgRepos(OwnerRef::Id(_)) => "/organizations/{organization_id}/repos",
+            Route::Starred(OwnerRef::Login(_)) => "/users/{username}/starred",
+            Route::Starred(OwnerRef::Id(_)) => "/user/{account_id}/starred",
             Route::AppAccessTokens { .. } => "/app/installations/{installation_id}/access_tokens",
             Route::NotFound => "(unmatched)",
         };
@@ -64,6 +93,7 @@ impl Route {
     pub fn resource(&self) -> Resource {
         match self {
             Route::Graphql => Resource::Graphql,
+            Route::SearchRepositories => Resource::Search,
             _ => Resource::Core,
         }
     }
@@ -85,6 +115,10 @@ pub(crate) fn handle(route: &Route, request: &Request, ctx: &Ctx) -> Response {
     match route {
         Route::Repositories => list_repositories(request, ctx),
         Route::Repo { owner, name } => get_repo(owner, name, ctx),
+        Route::SearchRepositories => search::search_repositories(request, ctx),
+        Route::UserRepos(owner) => owners::user_repos(owner, request, ctx),
+        Route::OrgRepos(owner) => owners::org_repos(owner, request, ctx),
+        Route::Starred(owner) => owners::starred(owner, request, ctx),
         Route::RateLimit | Route::Graphql | Route::AppAccessTokens { .. } | Route::NotFound => {
             not_found("https://docs.github.com/rest")
         }
@@ -161,5 +195,16 @@ mod tests {
         assert_eq!(tokens.key("POST"), "POST /app/installations/{installation_id}/access_tokens");
         assert_eq!(Route::parse("GET", "/app/installations/77/access_tokens"), Route::NotFound);
         assert_eq!(Route::Repo { owner: "x".into(), name: "y".into() }.key("GET"), "GET /repos/{owner}/{name}");
+        let search = Route::parse("GET", "/search/repositories");
+        assert_eq!((search.key("GET").as_str(), search.resource()), ("GET /search/repositories", Resource::Search));
+        assert_eq!(Route::parse("GET", "/users/Octo/repos"), Route::UserRepos(OwnerRef::Login("Octo".into())));
+        assert_eq!(Route::parse("GET", "/user/12/repos").key("GET"), "GET /user/{account_id}/repos");
+        assert_eq!(Route::parse("GET", "/orgs/gh/repos"), Route::OrgRepos(OwnerRef::Login("gh".into())));
+        assert_eq!(Route::parse("GET", "/organizations/9/repos"), Route::OrgRepos(OwnerRef::Id("9".into())));
+        assert_eq!(Route::parse("GET", "/users/a/starred").key("GET"), "GET /users/{username}/starred");
+        assert_eq!(Route::parse("GET", "/user/3/starred"), Route::Starred(OwnerRef::Id("3".into())));
+        assert_eq!(Route::parse("GET", "/users//repos"), Route::NotFound);
+        assert_eq!(Route::parse("POST", "/search/repositories"), Route::NotFound);
+        assert_eq!(Route::parse("GET", "/users/a/repos").resource(), Resource::Core);
     }
 }

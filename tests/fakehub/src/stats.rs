@@ -96,7 +96,7 @@ pub struct Stats {
     pub faults_malformed: u64,
     /// GraphQL points charged.
     pub graphql_points: u64,
-    /// GraphQL node ids asked for.
+    /// GraphQL node ids and `repository(owner:, name:)` lookups asked for.
     pub graphql_nodes: u64,
     /// Every primary rate-limit window opened, grouped by token label then
     /// resource (ordered by name), oldest first within a group; at most one per

@@ -7,12 +7,22 @@
 //! "dark" runs are almost entirely hidden, so empty listing pages exist.
 //! `deleted_fraction` of the public repositories are listed by
 //! `/repositories` but were deleted since (404 / GraphQL NOT_FOUND).
+//! `created_at` grows strictly with the id from 2008-01-15 to late 2025, so no
+//! two repositories share a creation second and date ranges slice searches
+//! evenly by id. Owners are skewed (a few own hundreds or more; ~25% are
+//! organizations); users star repositories (see `stars.rs`). Ground-truth
+//! helpers for the listings and search live next to their endpoints
+//! (`owners.rs`, `search.rs`): [`Universe::owned_by`], [`Universe::starred_by`],
+//! [`Universe::search`], [`Universe::owners_by_repo_count`].
 
 use crate::ids;
+use crate::search::SearchIndex;
+use crate::stars;
 use crate::time::Timestamp;
 use crate::words;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
 /// How to generate a universe.
 #[derive(Clone, Debug)]
@@ -172,6 +182,10 @@ pub struct Universe {
     /// (hash of lowercase full name, index into `repos`), sorted.
     name_index: Vec<(u64, u32)>,
     segments: Vec<Segment>,
+    /// Per owner (parallel to `owners`): (starred_at, repo index), newest first.
+    starred: Vec<Vec<(i64, u32)>>,
+    /// Built on first search.
+    search_index: OnceLock<SearchIndex>,
 }
 
 /// Repositories generated per RNG stream (and per unit of parallel work).
@@ -237,7 +251,33 @@ impl Universe {
         let mut name_index: Vec<(u64, u32)> =
             repos.iter().enumerate().map(|(i, r)| (name_hash(&r.full_name), i as u32)).collect();
         name_index.sort_unstable();
-        Universe { config: cfg.clone(), repos, all_ids, owners, owner_by_login, name_index, segments }
+        let starred = stars::generate(cfg.seed, &owners, &repos, T_NOW);
+        Universe {
+            config: cfg.clone(),
+            repos,
+            all_ids,
+            owners,
+            owner_by_login,
+            name_index,
+            segments,
+            starred,
+            search_index: OnceLock::new(),
+        }
+    }
+
+    /// The search index (lowercased text and packed fields), built on first use.
+    pub(crate) fn search_index(&self) -> &SearchIndex {
+        self.search_index.get_or_init(|| SearchIndex::build(&self.repos, &self.owners))
+    }
+
+    /// Index into `owners()` of a login, case-insensitively.
+    pub(crate) fn owner_index(&self, login: &str) -> Option<usize> {
+        self.owner_by_login.get(&login.to_ascii_lowercase()).map(|&i| i as usize)
+    }
+
+    /// (starred_at, repo index) of the owner at `owner_index`, newest first.
+    pub(crate) fn stars_of(&self, owner_index: usize) -> &[(i64, u32)] {
+        self.starred.get(owner_index).map_or(&[], Vec::as_slice)
     }
 
     pub fn config(&self) -> &UniverseConfig {

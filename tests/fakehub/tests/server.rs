@@ -1,98 +1,15 @@
 //! End-to-end tests of the fake server through a tiny raw HTTP/1.1 client
 //! (std::net only), so what is tested is exactly what goes over the wire.
 
+mod common;
+
+use common::{Conn, Resp, get, graphql};
 use fakehub::{AppOptions, FakeHub, Options, SecondaryCause, Universe, UniverseConfig};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-#[derive(Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn num(&self, name: &str) -> u64 {
-        self.header(name).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no numeric {name}: {self:?}"))
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("JSON body")
-    }
-}
-
-/// One keep-alive connection.
-struct Conn {
-    reader: BufReader<TcpStream>,
-}
-
-impl Conn {
-    fn open(hub: &FakeHub) -> Conn {
-        let addr = hub.url().trim_start_matches("http://").to_string();
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-        Conn { reader: BufReader::new(stream) }
-    }
-
-    fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Resp> {
-        let mut out = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: fakehub-test\r\n");
-        for (k, v) in headers {
-            out.push_str(&format!("{k}: {v}\r\n"));
-        }
-        if !body.is_empty() || method == "POST" {
-            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
-        }
-        out.push_str("\r\n");
-        let stream = self.reader.get_mut();
-        stream.write_all(out.as_bytes())?;
-        stream.write_all(body)?;
-        self.read_response()
-    }
-
-    fn read_response(&mut self) -> std::io::Result<Resp> {
-        let mut line = String::new();
-        if self.reader.read_line(&mut line)? == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "closed before a response"));
-        }
-        let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status line");
-        let mut headers = Vec::new();
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line)?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            let (k, v) = l.split_once(':').expect("header line");
-            headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
-        }
-        let mut resp = Resp { status, headers, body: Vec::new() };
-        if status != 304 {
-            let len: usize = resp.num("content-length") as usize;
-            resp.body = vec![0; len];
-            self.reader.read_exact(&mut resp.body)?;
-        }
-        Ok(resp)
-    }
-}
-
-fn get(hub: &FakeHub, path: &str, headers: &[(&str, &str)]) -> Resp {
-    Conn::open(hub).send("GET", path, headers, b"").expect("response")
-}
-
-fn graphql(hub: &FakeHub, token: &str, body: &Value) -> Resp {
-    let auth = format!("bearer {token}");
-    let body = serde_json::to_vec(body).expect("json");
-    Conn::open(hub).send("POST", "/graphql", &[("Authorization", &auth)], &body).expect("response")
-}
 
 fn universe(repos: usize, deleted: f64) -> Universe {
     Universe::generate(&UniverseConfig { repos, seed: 7, hidden_fraction: 0.3, deleted_fraction: deleted })

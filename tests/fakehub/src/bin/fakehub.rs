@@ -6,6 +6,7 @@
 //! ```text
 //! fakehub --repos 20000 [--seed 1] [--port 0] [--window-secs 3600]
 //!         [--core-limit 5000] [--graphql-limit 5000] [--search-limit 30]
+//!         [--search-window-secs 60]
 //!         [--anonymous-limit 60] [--max-concurrency 100] [--retry-after 1]
 //!         [--hidden-fraction 0.3] [--deleted-fraction 0]
 //!         [--fault-5xx F] [--fault-secondary F] [--fault-reset F]
@@ -59,6 +60,11 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--truth" => args.truth = Some(value(&flag, next())?),
             "--window-secs" => {
                 o.window = Duration::from_secs_f64(value::<f64>(&flag, next()).and_then(|w| {
+                    if w.is_finite() && w > 0.0 { Ok(w) } else { Err(format!("{flag} must be positive")) }
+                })?)
+            }
+            "--search-window-secs" => {
+                o.search_window = Duration::from_secs_f64(value::<f64>(&flag, next()).and_then(|w| {
                     if w.is_finite() && w > 0.0 { Ok(w) } else { Err(format!("{flag} must be positive")) }
                 })?)
             }

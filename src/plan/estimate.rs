@@ -1,0 +1,180 @@
+//! The capacity model: what a plan costs in API budget and time, and how many shards and waves it
+//! needs so that every job finishes inside its time limit. Pure arithmetic, shared by `plan`,
+//! `plan --dry-run` and docs/SCALE.md.
+//!
+//! Budgets per credential and hour: `requests_per_hour` REST requests, as many GraphQL points,
+//! and 1,800 search requests (30 a minute). The budget belongs to the credential, so jobs that run
+//! at the same time share it: with `P` jobs running on `C` credentials, a job gets `C / P` of a
+//! credential. A job that needs `h` credential-hours therefore takes `h * P / C` hours.
+
+use serde::{Deserialize, Serialize};
+
+/// Search requests a credential may make per hour (30 a minute).
+pub const SEARCH_PER_HOUR: f64 = 1800.0;
+
+/// API work, in the units each budget counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Work {
+    /// Repositories expected.
+    pub repositories: f64,
+    /// REST requests (core budget).
+    pub core: f64,
+    /// GraphQL points.
+    pub graphql: f64,
+    /// Search requests.
+    pub search: f64,
+}
+
+impl Work {
+    /// Adds another piece of work.
+    pub fn add(&mut self, other: &Work) {
+        self.repositories += other.repositories;
+        self.core += other.core;
+        self.graphql += other.graphql;
+        self.search += other.search;
+    }
+
+    /// Credential-hours: the binding budget's hours of one credential.
+    pub fn credential_hours(&self, requests_per_hour: f64) -> f64 {
+        (self.core / requests_per_hour).max(self.graphql / requests_per_hour).max(self.search / SEARCH_PER_HOUR)
+    }
+
+    /// Which budget binds.
+    pub fn binding_budget(&self, requests_per_hour: f64) -> &'static str {
+        let core = self.core / requests_per_hour;
+        let graphql = self.graphql / requests_per_hour;
+        let search = self.search / SEARCH_PER_HOUR;
+        if search >= core && search >= graphql {
+            "search"
+        } else if graphql > core {
+            "graphql"
+        } else {
+            "core"
+        }
+    }
+}
+
+/// What the crawl can spend, and how long a job may run.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capacity {
+    /// REST requests (and GraphQL points) per credential and hour.
+    pub requests_per_hour: u32,
+    /// Independent credentials (GitHub App installations or tokens of different accounts).
+    pub credentials: u32,
+    /// Jobs running at once (the workflow's `max-parallel`).
+    pub max_parallel: u32,
+    /// Hours a job may crawl before its deadline (hosted runners stop jobs at 6 hours).
+    pub job_hours: f64,
+}
+
+/// The forecast written into `plan.yaml`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outlook {
+    /// All work of the plan.
+    pub total: Work,
+    /// The largest shard's work.
+    pub largest_shard: Work,
+    /// Credential-hours of the binding budget.
+    pub credential_hours: f64,
+    /// The budget that binds: core, graphql or search.
+    pub binding_budget: String,
+    /// Shards planned.
+    pub shards: u32,
+    /// Matrices of at most `max_jobs` run one after another.
+    pub waves: u32,
+    /// Hours the largest shard's job is expected to take.
+    pub job_hours: f64,
+    /// Expected wall time of the whole plan.
+    pub wall_hours: f64,
+    /// True when every job is expected to finish before its deadline.
+    pub jobs_fit: bool,
+    /// The same capacity the forecast assumed.
+    pub capacity: Capacity,
+}
+
+/// Forecasts a plan of `shards` shards whose total and largest-shard work are given.
+pub fn outlook(total: Work, largest_shard: Work, shards: u32, max_jobs: u32, capacity: Capacity) -> Outlook {
+    let rph = f64::from(capacity.requests_per_hour.max(1));
+    let credentials = f64::from(capacity.credentials.max(1));
+    let running = f64::from(capacity.max_parallel.max(1).min(shards.max(1)));
+    let credential_hours = total.credential_hours(rph);
+    let job_hours = largest_shard.credential_hours(rph) * running / credentials;
+    let wall_hours = (credential_hours / credentials).max(job_hours);
+    Outlook {
+        total,
+        largest_shard,
+        credential_hours: round(credential_hours),
+        binding_budget: total.binding_budget(rph).to_string(),
+        shards,
+        waves: shards.div_ceil(max_jobs.max(1)),
+        job_hours: round(job_hours),
+        wall_hours: round(wall_hours),
+        jobs_fit: job_hours <= capacity.job_hours,
+        capacity,
+    }
+}
+
+/// The shard count that lets each job finish in time: enough shards that a job's share of the
+/// work, at its share of the budget, fits in `job_hours`, and at least one per running job.
+pub fn shards_needed(total: Work, capacity: Capacity, units: u32) -> u32 {
+    let rph = f64::from(capacity.requests_per_hour.max(1));
+    let credentials = f64::from(capacity.credentials.max(1));
+    let parallel = capacity.max_parallel.max(1);
+    let hours = total.credential_hours(rph);
+    // Jobs beyond `parallel` wait their turn, so only then does a smaller shard shorten a job.
+    let for_time = (hours * f64::from(parallel) / credentials / capacity.job_hours.max(0.1)).ceil() as u32;
+    for_time.max(parallel.min(units)).min(units).max(1)
+}
+
+fn round(hours: f64) -> f64 {
+    (hours * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capacity(credentials: u32, max_parallel: u32) -> Capacity {
+        Capacity { requests_per_hour: 5000, credentials, max_parallel, job_hours: 5.5 }
+    }
+
+    #[test]
+    fn budget_hours_follow_the_binding_budget() {
+        let work = Work { repositories: 1e6, core: 50_000.0, graphql: 10_000.0, search: 0.0 };
+        assert_eq!(work.credential_hours(5000.0), 10.0);
+        assert_eq!(work.binding_budget(5000.0), "core");
+        let search = Work { search: 3600.0, ..Work::default() };
+        assert_eq!((search.credential_hours(5000.0), search.binding_budget(5000.0)), (2.0, "search"));
+    }
+
+    #[test]
+    fn jobs_share_their_credentials() {
+        // 100 credential-hours, 20 shards of 5, 20 running at once on 10 credentials: each job
+        // gets half a credential, so 10 hours per job: too long; wall time 10 hours.
+        let total = Work { core: 500_000.0, ..Work::default() };
+        let shard = Work { core: 25_000.0, ..Work::default() };
+        let forecast = outlook(total, shard, 20, 256, capacity(10, 20));
+        assert_eq!(
+            (forecast.credential_hours, forecast.job_hours, forecast.wall_hours, forecast.jobs_fit),
+            (100.0, 10.0, 10.0, false)
+        );
+        // Enough shards that the 20 running jobs each take at most 5.5 hours.
+        let needed = shards_needed(total, capacity(10, 20), u32::MAX);
+        assert_eq!(needed, 37);
+        let per_shard = Work { core: 500_000.0 / 37.0, ..Work::default() };
+        assert!(outlook(total, per_shard, needed, 256, capacity(10, 20)).jobs_fit);
+    }
+
+    #[test]
+    fn small_work_uses_one_shard_per_running_job_at_most() {
+        let total = Work { core: 100.0, ..Work::default() };
+        assert_eq!(shards_needed(total, capacity(1, 20), 3), 3);
+        assert_eq!(shards_needed(total, capacity(1, 20), 1000), 20);
+        let forecast = outlook(total, total, 1, 256, capacity(1, 20));
+        assert_eq!((forecast.waves, forecast.jobs_fit), (1, true));
+        assert_eq!(outlook(total, total, 1024, 256, capacity(1, 20)).waves, 4);
+    }
+}

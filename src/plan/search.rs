@@ -1,0 +1,136 @@
+//! Search slicing: the search API returns at most 1,000 results per query, so a query is cut by
+//! creation time until every slice has at most 1,000 results. Counts come from `total_count`
+//! (one search request each, `per_page=1`). A slice that cannot be cut further (over 1,000
+//! results created within one second) is reported in the plan, never silently truncated; its
+//! crawl stores the first 1,000 and records the rest as failed work for the leftovers.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::github::{GitHub, GithubError, RequestKind};
+
+/// The search API's cap on results per query.
+pub const SEARCH_CAP: u64 = 1000;
+
+/// Before GitHub's first repository (2007-10): the start of every slicing.
+pub const FIRST_SECOND: u64 = 1_190_000_000;
+
+/// 2100-01-01: a fixed end, so that plans of the same query do not depend on today's date.
+pub const LAST_SECOND: u64 = 4_102_444_799;
+
+/// A query restricted to a creation-time range, with its result count.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Slice {
+    /// The full query, including its `created:` qualifier.
+    pub query: String,
+    /// Results GitHub counted for it.
+    pub count: u64,
+}
+
+/// RFC 3339 (seconds) for an epoch second, as search qualifiers want it.
+pub fn timestamp(second: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(second)).to_string()
+}
+
+/// `query created:A..B`, both ends inclusive.
+fn restricted(query: &str, (first, last): (u64, u64)) -> String {
+    format!("{} created:{}..{}", query.trim(), timestamp(first), timestamp(last))
+}
+
+#[derive(Deserialize)]
+struct Count {
+    total_count: u64,
+}
+
+/// How many results GitHub counts for a query.
+pub async fn count(github: &GitHub, query: &str) -> Result<u64, GithubError> {
+    let encoded: String = query
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let url = github.url(&format!("/search/repositories?q={encoded}&per_page=1"));
+    let (response, answer) = github.get_json::<Count>(&url, RequestKind::Search, None).await?;
+    match answer {
+        Some(answer) => Ok(answer.total_count),
+        None => Err(GithubError::Unexpected {
+            url,
+            reason: format!("HTTP {}: {}", response.status, crate::github::github_message(&response.body)),
+        }),
+    }
+}
+
+/// Slices of at most [`SEARCH_CAP`] results covering every result of `query`, in creation order,
+/// plus the slices that could not be cut small enough, and the count requests spent.
+pub async fn slice(github: &GitHub, query: &str) -> Result<(Vec<Slice>, Vec<Slice>, u64), GithubError> {
+    if query.contains("created:") {
+        // The user fixed the creation range; count it once and report it if it is too big.
+        let count = count(github, query).await?;
+        let slice = Slice { query: query.to_string(), count };
+        return Ok(if count <= SEARCH_CAP { (vec![slice], vec![], 1) } else { (vec![], vec![slice], 1) });
+    }
+    let mut requests = 0;
+    let mut fitting: Vec<((u64, u64), u64)> = Vec::new();
+    let mut too_big = Vec::new();
+    // Depth first, earliest half first: the slices come out in time order.
+    let mut stack = vec![(FIRST_SECOND, LAST_SECOND)];
+    while let Some(range) = stack.pop() {
+        requests += 1;
+        let count = count(github, &restricted(query, range)).await?;
+        if count == 0 {
+            continue;
+        }
+        if count <= SEARCH_CAP {
+            fitting.push((range, count));
+        } else if range.1 == range.0 {
+            too_big.push(Slice { query: restricted(query, range), count });
+        } else {
+            let middle = range.0 + (range.1 - range.0) / 2;
+            stack.push((middle + 1, range.1));
+            stack.push((range.0, middle));
+        }
+    }
+    Ok((merge_adjacent(query, fitting), too_big, requests))
+}
+
+/// Joins neighbouring slices while their counts still fit under the cap (counts of disjoint
+/// ranges add up), so fewer, fuller slices cost fewer partial pages.
+fn merge_adjacent(query: &str, slices: Vec<((u64, u64), u64)>) -> Vec<Slice> {
+    let mut merged: Vec<((u64, u64), u64)> = Vec::new();
+    for (range, count) in slices {
+        match merged.last_mut() {
+            Some((last, total)) if *total + count <= SEARCH_CAP => {
+                last.1 = range.1;
+                *total += count;
+            }
+            _ => merged.push((range, count)),
+        }
+    }
+    merged.into_iter().map(|(range, count)| Slice { query: restricted(query, range), count }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_search_qualifier_syntax() {
+        assert_eq!(timestamp(FIRST_SECOND), "2007-09-17T03:33:20Z");
+        assert_eq!(timestamp(LAST_SECOND), "2099-12-31T23:59:59Z");
+        assert_eq!(restricted("stars:>10 ", (0, 59)), "stars:>10 created:1970-01-01T00:00:00Z..1970-01-01T00:00:59Z");
+    }
+
+    #[test]
+    fn adjacent_slices_merge_up_to_the_cap() {
+        let merged = merge_adjacent("q", vec![((0, 9), 400), ((10, 19), 500), ((20, 29), 200), ((30, 39), 1000)]);
+        let counts: Vec<u64> = merged.iter().map(|s| s.count).collect();
+        assert_eq!(counts, vec![900, 200, 1000]);
+        assert_eq!(merged[0].query, restricted("q", (0, 19)));
+        assert_eq!(merged[1].query, restricted("q", (20, 29)));
+    }
+}
