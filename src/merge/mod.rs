@@ -272,6 +272,7 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
             [],
         )?;
         tx.execute("INSERT OR REPLACE INTO main.work_items SELECT * FROM src.work_items", [])?;
+        tx.execute("INSERT OR REPLACE INTO main.missing_repositories SELECT * FROM src.missing_repositories", [])?;
         tx.execute(
             "INSERT INTO main.shard_runs (shard, started_at, finished_at, status, repositories, requests, error, tool_version)
              SELECT shard, started_at, finished_at, status, repositories, requests, error, tool_version FROM src.shard_runs",

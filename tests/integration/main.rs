@@ -3,6 +3,7 @@
 
 mod errors;
 mod pipeline;
+mod planner;
 mod policy;
 mod resume;
 mod util;
