@@ -60,7 +60,7 @@ pub(super) async fn crawl(
                 let rows: Vec<RepositoryRow> = items
                     .iter()
                     .filter(|r| r.id > since && r.id >= from && r.id < to)
-                    .map(|r| row(r, &fetched_at))
+                    .map(|r| super::paged::listing_row(r, &fetched_at))
                     .collect();
                 let newest_seen = items.iter().map(|r| r.id).max().unwrap_or(since);
                 let etag = response.etag().map(|etag| EtagRow {
@@ -156,20 +156,6 @@ fn unchanged_rows(
         }
     }
     Ok(rows)
-}
-
-fn row(repository: &MinimalRepository, fetched_at: &str) -> RepositoryRow {
-    RepositoryRow {
-        id: repository.id,
-        node_id: repository.node_id.clone(),
-        full_name: repository.full_name.clone(),
-        owner: repository.owner.login.clone(),
-        name: repository.name.clone(),
-        description: repository.description.clone(),
-        fork: Some(repository.fork),
-        fetched_at: fetched_at.to_string(),
-        ..RepositoryRow::default()
-    }
 }
 
 /// The `since` query parameter of a next link.
