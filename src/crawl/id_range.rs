@@ -50,9 +50,11 @@ pub(super) async fn crawl(
         let (rows, next_since, newest_seen, etag) = match (response.status, items, known) {
             (200, Some(items), _) => {
                 let next_since = match response.next_link() {
-                    Some(link) => Some(since_of(&link).ok_or_else(|| GithubError::Unexpected {
-                        url: url.clone(),
-                        reason: format!("the next link `{link}` has no numeric since"),
+                    Some(link) => Some(crate::github::link::query_number(&link, "since").ok_or_else(|| {
+                        GithubError::Unexpected {
+                            url: url.clone(),
+                            reason: format!("the next link `{link}` has no numeric since"),
+                        }
                     })?),
                     None => None,
                 };
@@ -156,23 +158,4 @@ fn unchanged_rows(
         }
     }
     Ok(rows)
-}
-
-/// The `since` query parameter of a next link.
-fn since_of(link: &str) -> Option<u64> {
-    let query = link.split_once('?')?.1;
-    query.split('&').find_map(|pair| pair.strip_prefix("since=")).and_then(|value| value.parse().ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn since_comes_from_the_query() {
-        assert_eq!(since_of("https://api.github.com/repositories?since=369"), Some(369));
-        assert_eq!(since_of("http://h/repositories?per_page=5&since=7"), Some(7));
-        assert_eq!(since_of("http://h/repositories?since=abc"), None);
-        assert_eq!(since_of("http://h/repositories"), None);
-    }
 }

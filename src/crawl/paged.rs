@@ -23,19 +23,13 @@ struct SearchPage {
 
 /// The first-page URL path of a listing (without `page=`), and its request kind.
 fn listing(item: &WorkItem) -> (String, RequestKind) {
-    let encode = |text: &str| -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-                b' ' => "+".to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
     match item {
         WorkItem::Search { query, sort, .. } => {
             let sort = sort.as_deref().map(|s| format!("&sort={s}&order=desc")).unwrap_or_default();
-            (format!("/search/repositories?q={}{sort}&per_page=100", encode(query)), RequestKind::Search)
+            (
+                format!("/search/repositories?q={}{sort}&per_page=100", crate::github::link::encode_query(query)),
+                RequestKind::Search,
+            )
         }
         WorkItem::OwnerRepos { login, owner: OwnerKind::User } => {
             (format!("/users/{login}/repos?type=owner&sort=full_name&per_page=100"), RequestKind::Listing)

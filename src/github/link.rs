@@ -32,6 +32,24 @@ pub fn link_with_rel(header: &str, wanted: &str) -> Option<String> {
     }
 }
 
+/// A numeric query parameter of a URL (`since` of a `/repositories` next link).
+pub fn query_number(url: &str, name: &str) -> Option<u64> {
+    let query = url.split_once('?')?.1;
+    query.split('&').find_map(|pair| pair.strip_prefix(name)?.strip_prefix('=')).and_then(|value| value.parse().ok())
+}
+
+/// Encodes a search query for a URL: unreserved characters as they are, spaces as `+`, the rest
+/// percent-encoded.
+pub fn encode_query(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,6 +59,16 @@ mod tests {
         let header = r#"<https://api.github.com/repositories?since=369>; rel="next", <https://api.github.com/repositories{?since}>; rel="first""#;
         assert_eq!(next_link(header).as_deref(), Some("https://api.github.com/repositories?since=369"));
         assert_eq!(link_with_rel(header, "first").as_deref(), Some("https://api.github.com/repositories{?since}"));
+    }
+
+    #[test]
+    fn query_parameters_and_encoding() {
+        assert_eq!(query_number("https://api.github.com/repositories?since=369", "since"), Some(369));
+        assert_eq!(query_number("http://h/repositories?per_page=5&since=7", "since"), Some(7));
+        assert_eq!(query_number("http://h/repositories?since=abc", "since"), None);
+        assert_eq!(query_number("http://h/repositories?sincere=1", "since"), None);
+        assert_eq!(query_number("http://h/repositories", "since"), None);
+        assert_eq!(encode_query("stars:>10 language:c++"), "stars%3A%3E10+language%3Ac%2B%2B");
     }
 
     #[test]

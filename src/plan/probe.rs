@@ -35,10 +35,7 @@ pub async fn probe(github: &GitHub, since: u64) -> Result<Probe, GithubError> {
     let Some(items) = items else {
         return Err(GithubError::Unexpected { url, reason: format!("HTTP {} while probing", response.status) });
     };
-    let next = response.next_link().and_then(|link| {
-        let query = link.split_once('?')?.1.to_string();
-        query.split('&').find_map(|p| p.strip_prefix("since=").and_then(|v| v.parse::<u64>().ok()))
-    });
+    let next = response.next_link().and_then(|link| crate::github::link::query_number(&link, "since"));
     let newest = items.iter().map(|r| r.id).filter(|id| *id > since).max();
     let end = match next {
         Some(next) => next.max(since) + 1,

@@ -46,14 +46,7 @@ struct Count {
 
 /// How many results GitHub counts for a query.
 pub async fn count(github: &GitHub, query: &str) -> Result<u64, GithubError> {
-    let encoded: String = query
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            b' ' => "+".into(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = crate::github::link::encode_query(query);
     let url = github.url(&format!("/search/repositories?q={encoded}&per_page=1"));
     let (response, answer) = github.get_json::<Count>(&url, RequestKind::Search, None).await?;
     match answer {
