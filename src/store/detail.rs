@@ -63,24 +63,18 @@ impl Store {
         tombstones: &[Tombstone],
         records: &[RequestRecord],
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(sql)?;
-        repositories::upsert(&tx, rows).map_err(sql)?;
-        {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO tombstones (id, node_id, full_name, reason, observed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(sql)?;
-            let mut delete = tx.prepare_cached("DELETE FROM repositories WHERE id = ?1").map_err(sql)?;
+        self.write(|tx| {
+            repositories::upsert(tx, rows)?;
+            let mut insert = tx.prepare_cached(
+                "INSERT OR REPLACE INTO tombstones (id, node_id, full_name, reason, observed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            let mut delete = tx.prepare_cached("DELETE FROM repositories WHERE id = ?1")?;
             for t in tombstones {
-                insert.execute(params![t.id, t.node_id, t.full_name, t.reason, t.observed_at]).map_err(sql)?;
-                delete.execute([t.id]).map_err(sql)?;
+                insert.execute(params![t.id, t.node_id, t.full_name, t.reason, t.observed_at])?;
+                delete.execute([t.id])?;
             }
-        }
-        insert_requests(&tx, shard, records).map_err(sql)?;
-        tx.commit().map_err(sql)
+            insert_requests(tx, shard, records)
+        })
     }
 
     /// Stores a batch of named lookups: rows found (with detail), names not found, the cursor
@@ -94,25 +88,22 @@ impl Store {
         cursor: usize,
         records: &[RequestRecord],
     ) -> Result<(), StoreError> {
-        let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(sql)?;
-        repositories::upsert(&tx, rows).map_err(sql)?;
         let now = crate::time::now_rfc3339();
-        for (name, reason) in missing {
+        self.write(|tx| {
+            repositories::upsert(tx, rows)?;
+            for (name, reason) in missing {
+                tx.execute(
+                    "INSERT OR REPLACE INTO missing_repositories (full_name, reason, observed_at) VALUES (?1, ?2, ?3)",
+                    params![name, reason, now],
+                )?;
+            }
+            insert_requests(tx, shard, records)?;
             tx.execute(
-                "INSERT OR REPLACE INTO missing_repositories (full_name, reason, observed_at) VALUES (?1, ?2, ?3)",
-                params![name, reason, now],
-            )
-            .map_err(sql)?;
-        }
-        insert_requests(&tx, shard, records).map_err(sql)?;
-        tx.execute(
-            "UPDATE work_items SET cursor = ?3, stored = stored + ?4, updated_at = ?5 WHERE shard = ?1 AND idx = ?2",
-            params![shard, idx, cursor.to_string(), rows.len() as i64, now],
-        )
-        .map_err(sql)?;
-        tx.commit().map_err(sql)
+                "UPDATE work_items SET cursor = ?3, stored = stored + ?4, updated_at = ?5 WHERE shard = ?1 AND idx = ?2",
+                params![shard, idx, cursor.to_string(), rows.len() as i64, now],
+            )?;
+            Ok(())
+        })
     }
 
     /// The stored ETag of a listing page.

@@ -179,12 +179,23 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Runs `work` in one transaction: it commits if `work` succeeds, and any SQLite error names
+    /// this file. Every multi-statement write of the store goes through here.
+    pub(crate) fn write<T>(
+        &mut self,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let path = &self.path;
+        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
+        let tx = self.conn.transaction().map_err(sql)?;
+        let value = work(&tx).map_err(sql)?;
+        tx.commit().map_err(sql)?;
+        Ok(value)
+    }
+
     /// Records request attempts (for requests that stored nothing, such as a failed page).
     pub fn record_requests(&mut self, shard: &str, records: &[RequestRecord]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
-        insert_requests(&tx, shard, records)
-            .map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })?;
-        tx.commit().map_err(|source| StoreError::Sqlite { path: self.path.clone(), source })
+        self.write(|tx| insert_requests(tx, shard, records))
     }
 
     /// Folds the WAL into the main file and switches journaling off WAL, so the database is one

@@ -176,22 +176,20 @@ impl Store {
     /// requests that fetched it, all in one transaction.
     pub fn commit_page(&mut self, shard: &str, idx: u32, page: &Page<'_>) -> Result<(), StoreError> {
         let Page { rows, cursor, completed, records, etag } = *page;
-        let path = self.path.clone();
-        let sql = |source| StoreError::Sqlite { path: path.clone(), source };
-        let tx = self.conn.transaction().map_err(sql)?;
-        repositories::upsert(&tx, rows).map_err(sql)?;
-        if let Some(etag) = etag {
-            super::detail::save_etag(&tx, etag).map_err(sql)?;
-        }
-        insert_requests(&tx, shard, records).map_err(sql)?;
-        let status = if completed { WorkStatus::Completed } else { WorkStatus::Processing };
-        tx.execute(
-            "UPDATE work_items SET cursor = ?3, status = ?4, stored = stored + ?5, updated_at = ?6
-             WHERE shard = ?1 AND idx = ?2",
-            params![shard, idx, cursor, status.as_str(), rows.len() as i64, crate::time::now_rfc3339()],
-        )
-        .map_err(sql)?;
-        tx.commit().map_err(sql)
+        self.write(|tx| {
+            repositories::upsert(tx, rows)?;
+            if let Some(etag) = etag {
+                super::detail::save_etag(tx, etag)?;
+            }
+            insert_requests(tx, shard, records)?;
+            let status = if completed { WorkStatus::Completed } else { WorkStatus::Processing };
+            tx.execute(
+                "UPDATE work_items SET cursor = ?3, status = ?4, stored = stored + ?5, updated_at = ?6
+                 WHERE shard = ?1 AND idx = ?2",
+                params![shard, idx, cursor, status.as_str(), rows.len() as i64, crate::time::now_rfc3339()],
+            )?;
+            Ok(())
+        })
     }
 }
 
