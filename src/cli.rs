@@ -79,7 +79,8 @@ pub struct PlanOptionsArgs {
     /// Hours a crawl job may run (hosted runners stop jobs at 6 hours).
     #[arg(long, default_value_t = 5.5, value_name = "HOURS")]
     pub job_hours: f64,
-    /// Density probes of the id space, to cut shards of equal repository counts (0: equal id spans).
+    /// Planning requests for id ranges: density probes, then search counts that move each shard
+    /// cut until shards hold equal repository counts (0: equal id spans, no requests).
     #[arg(long, default_value_t = 128, value_name = "N")]
     pub probes: u64,
     /// Plan id written into every manifest (default: derived from the source, options and work).

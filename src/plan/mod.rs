@@ -6,6 +6,7 @@
 //! [`make_plan`] is then a pure function of the request and those facts, so the same inputs always
 //! give byte-identical manifests; [`write_plan`] writes them.
 
+pub mod calibrate;
 pub mod estimate;
 pub mod ids;
 pub mod manifest;
@@ -25,7 +26,7 @@ pub use source::{Source, SourceError};
 use crate::artifact::write_atomically;
 use crate::github::{GitHub, GithubError};
 use crate::merge::Leftovers;
-use ids::Sample;
+use ids::{Anchor, Model, Sample};
 use search::Slice;
 
 /// GitHub Actions runs at most this many jobs from one matrix.
@@ -57,7 +58,8 @@ pub struct PlanRequest {
     pub deadline: Option<String>,
     /// Overrides the derived plan id (the workflow passes its run id).
     pub plan_id: Option<String>,
-    /// Density probes for id ranges (0: equal id spans, no requests).
+    /// Planning requests for id ranges: density probes, then search counts that check every
+    /// cut (0: equal id spans, no requests).
     pub probes: u64,
     /// Today's date (`YYYY-MM-DD`, UTC), for `trending`; read by the CLI so planning stays pure.
     pub today: String,
@@ -134,6 +136,8 @@ pub struct Facts {
     pub id_end: Option<u64>,
     /// Density samples of the id range.
     pub samples: Vec<Sample>,
+    /// Search counts of the repositories below ids of the range.
+    pub anchors: Vec<Anchor>,
     /// Search slices of at most 1,000 results.
     pub slices: Vec<Slice>,
     /// Search slices that could not be cut small enough.
@@ -248,12 +252,14 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
     let mut facts = Facts::default();
     match &request.source {
         Source::Ids { from, to } => {
+            let mut known = Vec::new();
             let end = match to {
                 Some(to) => *to,
                 None => {
                     let (end, probes) = probe::find_end(need_github()?, *from).await?;
-                    facts.requests += probes;
+                    facts.requests += probes.len() as u64;
                     facts.id_end = Some(end);
+                    known = probes;
                     end
                 }
             };
@@ -261,8 +267,7 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
                 return Err(invalid(request, format!("no repository exists at or after id {from}")));
             }
             if request.probes > 0 && end - from > 1 {
-                facts.samples = probe::sample_density(need_github()?, *from, end, request.probes).await?;
-                facts.requests += facts.samples.len() as u64;
+                calibrated_samples(need_github()?, request, *from, end, known, &mut facts).await?;
             }
         }
         Source::Search(query) => {
@@ -276,6 +281,52 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
         Source::Starred(_) | Source::User(_) | Source::Org(_) | Source::Trending { .. } => {}
     }
     Ok(facts)
+}
+
+/// Probes the density of `[from, end)` with a sixteenth of the planning requests (density shape,
+/// listing pages, and repositories whose creation time ties ids to search), then spends the rest
+/// on search counts that move each cut until its shard holds its share. Counts do the balancing:
+/// a probe sees one page, a count sees every repository in a stretch.
+async fn calibrated_samples(
+    github: &Arc<GitHub>,
+    request: &PlanRequest,
+    from: u64,
+    end: u64,
+    known: Vec<probe::Probe>,
+    facts: &mut Facts,
+) -> Result<(), PlanError> {
+    let probes = (request.probes / 16).max(request.probes.min(2));
+    let (samples, mut edges, made) = probe::sample_density(github, from, end, probes, known).await?;
+    facts.requests += made;
+    facts.samples = samples;
+    let left = request.probes.saturating_sub(made);
+    if left < 4 || edges.is_empty() {
+        return Ok(());
+    }
+    // The clock at the end of the range: the newest repository (open range) or the first one
+    // past it, so counts up to `end` neither miss the newest nor take in what lies beyond.
+    let last = if facts.id_end == Some(end) { end.saturating_sub(2) } else { end - 1 };
+    edges.extend(probe::probe(github, last).await?.edges);
+    facts.requests += 1;
+    let (timeline, graphql) = calibrate::timeline(github, &edges).await?;
+    facts.requests += graphql;
+    let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
+    facts.anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
+    facts.requests += 1;
+    let model = Model::new(&facts.samples, &facts.anchors, from, end);
+    let shards = id_shard_count(request, &model);
+    let budget = left.saturating_sub(graphql + 2);
+    facts.requests += counter.refine(&facts.samples, &mut facts.anchors, shards, budget).await?;
+    Ok(())
+}
+
+/// How many shards an id range is cut into: as asked, or as many as the estimate needs.
+fn id_shard_count(request: &PlanRequest, model: &Model) -> u32 {
+    let (from, to) = model.range();
+    let limit = request.max_jobs * request.max_waves;
+    let count =
+        request.shards.unwrap_or_else(|| estimate::shards_needed(id_work(model, from, to), request.capacity, limit));
+    count.min(limit)
 }
 
 /// Reads a `repos:` file: one `owner/name` per line; blank lines and `#` comments are skipped,
@@ -331,12 +382,11 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
             if end <= *from {
                 return Err(invalid(request, format!("no repository exists at or after id {from}")));
             }
-            let total = id_work(&facts.samples, *from, end);
-            let count = request.shards.unwrap_or_else(|| estimate::shards_needed(total, request.capacity, limit));
-            let bounds = ids::cut(&facts.samples, *from, end, count.min(limit));
+            let model = Model::new(&facts.samples, &facts.anchors, *from, end);
+            let bounds = model.cut(id_shard_count(request, &model));
             bounds
                 .windows(2)
-                .map(|w| (vec![WorkItem::IdRange { from: w[0], to: w[1] }], id_work(&facts.samples, w[0], w[1])))
+                .map(|w| (vec![WorkItem::IdRange { from: w[0], to: w[1] }], id_work(&model, w[0], w[1])))
                 .collect()
         }
         other => {
@@ -416,12 +466,12 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
 }
 
 /// The work of an id range: listing pages, repositories and their GraphQL detail.
-fn id_work(samples: &[Sample], from: u64, to: u64) -> Work {
-    let (repositories, pages) = if samples.is_empty() {
+fn id_work(model: &Model, from: u64, to: u64) -> Work {
+    let (repositories, pages) = if model.is_blind() {
         let span = (to - from) as f64;
         (span * AVERAGE_DENSITY, span / 100.0)
     } else {
-        (ids::estimate(samples, from, to), ids::estimate_pages(samples, from, to))
+        (model.repositories(from, to), model.pages(from, to))
     };
     Work { repositories, core: pages.ceil(), graphql: (repositories / 100.0).ceil(), search: 0.0 }
 }
@@ -481,7 +531,7 @@ fn units(
                 .iter()
                 .map(|left| {
                     let work = match &left.work {
-                        WorkItem::IdRange { from, to } => id_work(&[], *from, *to),
+                        WorkItem::IdRange { from, to } => id_work(&Model::new(&[], &[], *from, *to), *from, *to),
                         WorkItem::Search { .. } => search_work(1000.0),
                         WorkItem::RepoNames { names } => {
                             let n = names.len() as f64;

@@ -18,7 +18,7 @@ const PARALLEL_PROBES: usize = 8;
 const MIN_PROBE_GAP: u64 = 200;
 
 /// What a probe of `since` found.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Probe {
     /// The measured stretch.
     pub sample: Sample,
@@ -26,6 +26,9 @@ pub struct Probe {
     pub more: bool,
     /// The highest public id on the page.
     pub newest: Option<u64>,
+    /// The first and last public repository on the page (id, node id): points whose creation
+    /// time ties ids to search's `created:` counts.
+    pub edges: Vec<(u64, String)>,
 }
 
 /// One `/repositories?since=` page as a sample.
@@ -41,25 +44,37 @@ pub async fn probe(github: &GitHub, since: u64) -> Result<Probe, GithubError> {
         Some(next) => next.max(since) + 1,
         None => newest.map_or(since + 1, |n| n + 1),
     };
-    let public = items.iter().filter(|r| r.id > since && r.id < end).count() as u64;
-    Ok(Probe { sample: Sample { since, end, public }, more: next.is_some(), newest })
+    let listed: Vec<_> = items.iter().filter(|r| r.id > since && r.id < end).collect();
+    let mut edges: Vec<(u64, String)> = [listed.first(), listed.last()]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.node_id.clone().map(|node| (r.id, node)))
+        .collect();
+    edges.dedup();
+    let sample = Sample { since, end, public: listed.len() as u64 };
+    Ok(Probe { sample, more: next.is_some(), newest, edges })
 }
 
-/// One past the newest public id at or after `from`: exponential, then binary search (about
-/// 2 log2(n) probes). Returns `(end, probes used)`.
-pub async fn find_end(github: &GitHub, from: u64) -> Result<(u64, u64), GithubError> {
-    let mut probes = 1u64;
-    let first = probe(github, from.saturating_sub(1)).await?;
+/// An end for `from..`: one past the newest public id, or a bound within 1/4096 of it past
+/// which no public id exists (exponential, then binary search). Returns the end and every probe made (they are density samples too).
+pub async fn find_end(github: &GitHub, from: u64) -> Result<(u64, Vec<Probe>), GithubError> {
+    let mut probes = Vec::new();
+    let mut probe_at = async |since: u64| -> Result<Probe, GithubError> {
+        let found = probe(github, since).await?;
+        probes.push(found.clone());
+        Ok(found)
+    };
+    let first = probe_at(from.saturating_sub(1)).await?;
     if !first.more {
-        return Ok((first.newest.map_or(from, |n| n + 1), probes));
+        let end = first.newest.map_or(from, |n| n + 1);
+        return Ok((end, probes));
     }
     // Invariant: public ids exist after `low`; none after `high`.
     let mut low = first.newest.unwrap_or(from).max(from);
     let mut step = 1024u64;
     let mut high = loop {
         let at = low.saturating_add(step);
-        probes += 1;
-        let found = probe(github, at).await?;
+        let found = probe_at(at).await?;
         if let Some(newest) = found.newest {
             low = newest.max(at);
             if !found.more {
@@ -73,10 +88,11 @@ pub async fn find_end(github: &GitHub, from: u64) -> Result<(u64, u64), GithubEr
             break at;
         }
     };
-    while high - low > 1 {
+    // No public id lies at or after `high`, so it is a correct end; narrowing it further only
+    // trims ids whose listing pages would come back empty anyway.
+    while high - low > (high / 4096).max(1) {
         let mid = low + (high - low) / 2;
-        probes += 1;
-        let found = probe(github, mid).await?;
+        let found = probe_at(mid).await?;
         match (found.newest, found.more) {
             (Some(newest), false) => return Ok((newest + 1, probes)),
             (Some(newest), true) => low = newest.max(mid),
@@ -84,18 +100,33 @@ pub async fn find_end(github: &GitHub, from: u64) -> Result<(u64, u64), GithubEr
             (None, false) => high = mid,
         }
     }
-    Ok((low + 1, probes))
+    Ok((if high - low > 1 { high } else { low + 1 }, probes))
 }
 
 /// Samples the density of `[from, to)` with at most `budget` probes: an even first pass with half
 /// the budget (in parallel), then one probe at a time where the estimate is least certain.
-pub async fn sample_density(github: &Arc<GitHub>, from: u64, to: u64, budget: u64) -> Result<Vec<Sample>, GithubError> {
+/// Probes already made (`known`) count as samples. Returns the samples (sorted), the
+/// repositories at the pages' edges, and the probes made here.
+pub async fn sample_density(
+    github: &Arc<GitHub>,
+    from: u64,
+    to: u64,
+    budget: u64,
+    known: Vec<Probe>,
+) -> Result<(Vec<Sample>, Vec<(u64, String)>, u64), GithubError> {
+    let mut samples: Vec<Sample> = Vec::with_capacity(budget as usize);
+    let mut edges = Vec::new();
+    for probe in known.into_iter().filter(|p| p.sample.since < to) {
+        samples.push(probe.sample);
+        edges.extend(probe.edges);
+    }
     let span = to - from;
     let first_pass = (budget / 2).clamp(1, (span / MIN_PROBE_GAP).max(1));
     let points: Vec<u64> = (0..first_pass)
         .map(|i| (from + (span as u128 * i as u128 / first_pass as u128) as u64).saturating_sub(1))
+        .filter(|since| !samples.iter().any(|s| s.since == *since))
         .collect();
-    let mut samples = Vec::with_capacity(budget as usize);
+    let mut made = 0;
     for chunk in points.chunks(PARALLEL_PROBES) {
         let mut tasks = JoinSet::new();
         for &since in chunk {
@@ -103,16 +134,24 @@ pub async fn sample_density(github: &Arc<GitHub>, from: u64, to: u64, budget: u6
             tasks.spawn(async move { probe(&github, since).await });
         }
         while let Some(joined) = tasks.join_next().await {
-            samples.push(joined.expect("probe task does not panic")?.sample);
+            let probe = joined.expect("probe task does not panic")?;
+            made += 1;
+            samples.push(probe.sample);
+            edges.extend(probe.edges);
         }
     }
     samples.sort_by_key(|s| s.since);
     samples.dedup_by_key(|s| s.since);
-    for _ in samples.len() as u64..budget {
+    while made < budget {
         let Some(at) = next_probe(&samples, from, to, MIN_PROBE_GAP) else { break };
-        let sample = probe(github, at).await?.sample;
+        let probe = probe(github, at).await?;
+        made += 1;
+        edges.extend(probe.edges);
+        let sample = probe.sample;
         let index = samples.partition_point(|s| s.since < sample.since);
         samples.insert(index, sample);
     }
-    Ok(samples)
+    edges.sort_unstable();
+    edges.dedup();
+    Ok((samples, edges, made))
 }

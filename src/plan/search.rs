@@ -35,22 +35,39 @@ pub fn timestamp(second: u64) -> String {
 }
 
 /// `query created:A..B`, both ends inclusive.
-fn restricted(query: &str, (first, last): (u64, u64)) -> String {
+pub(crate) fn restricted(query: &str, (first, last): (u64, u64)) -> String {
     format!("{} created:{}..{}", query.trim(), timestamp(first), timestamp(last))
 }
 
 #[derive(Deserialize)]
-struct Count {
+struct Counted {
     total_count: u64,
+    #[serde(default)]
+    items: Vec<Found>,
+}
+
+/// A search result, as far as counting needs it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Found {
+    /// Repository id.
+    pub id: u64,
+    /// Creation time (RFC 3339).
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 /// How many results GitHub counts for a query.
 pub async fn count(github: &GitHub, query: &str) -> Result<u64, GithubError> {
+    Ok(count_and_list(github, query, 1).await?.0)
+}
+
+/// How many results GitHub counts for a query, and the first `per_page` of them.
+pub async fn count_and_list(github: &GitHub, query: &str, per_page: u32) -> Result<(u64, Vec<Found>), GithubError> {
     let encoded = crate::github::link::encode_query(query);
-    let url = github.url(&format!("/search/repositories?q={encoded}&per_page=1"));
-    let (response, answer) = github.get_json::<Count>(&url, RequestKind::Search, None).await?;
+    let url = github.url(&format!("/search/repositories?q={encoded}&per_page={per_page}"));
+    let (response, answer) = github.get_json::<Counted>(&url, RequestKind::Search, None).await?;
     match answer {
-        Some(answer) => Ok(answer.total_count),
+        Some(answer) => Ok((answer.total_count, answer.items)),
         None => Err(GithubError::Unexpected {
             url,
             reason: format!("HTTP {}: {}", response.status, crate::github::github_message(&response.body)),
