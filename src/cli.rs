@@ -339,8 +339,16 @@ async fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
     let request = plan_request(&args.options, args.deadline)?;
     plan::validate(&request)?;
     let github = if plan_needs_github(&request) { Some(Arc::new(github_client(&args.network)?)) } else { None };
+    let started = std::time::Instant::now();
     let facts = plan::gather(github.as_ref(), &request).await?;
+    let gathered = started.elapsed();
     let plan = plan::make_plan(&request, &facts)?;
+    tracing::debug!(
+        requests = facts.requests,
+        gather_ms = gathered.as_millis() as u64,
+        cut_ms = (started.elapsed() - gathered).as_millis() as u64,
+        "planned"
+    );
     if args.dry_run {
         print!("{}", serde_yaml::to_string(&plan.file.estimate).expect("the estimate serializes"));
         println!("planning_requests: {}", plan.file.planning_requests);

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Benchmarks (release build; figures go in notes, never in tests):
+#   1. planning ids 0..1.2 billion into 1,024 shards without probes (median of 5 runs, whole process);
+#   2. planning a probed and counted id space (20,000 simulated repositories, 64 and 1,024 shards):
+#      time spent cutting beyond the probes, and the balance reached;
+#   3. a full local crawl (scripts/simulate.sh): wall time, requests, equality with the truth.
+#   scripts/bench.sh [REPOS]      (default 20000 for the crawl)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repos=${1:-20000}
+work=$(mktemp -d)
+trap 'kill "${hub_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+cargo build --release --quiet -p octoshard -p fakehub
+bin=./target/release/octoshard
+
+now() { date +%s.%N; }
+echo "== plan ids:0..1200000000 --shards 1024 --probes 0 (5 runs)"
+times=()
+for _ in 1 2 3 4 5; do
+  start=$(now)
+  "$bin" -q plan --source ids:0..1200000000 --shards 1024 --probes 0 --out "$work/plan-big" >/dev/null
+  times+=("$(awk -v a="$start" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')")
+done
+printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "median %.3f s (min %.3f, max %.3f)\n", t[3], t[1], t[5] }'
+ls "$work/plan-big" | grep -c '^shard-' | sed 's/^/manifests: /'
+
+echo "== plan ids:0.. against the simulated GitHub (20,000 repositories, 1 s budget windows)"
+./target/release/fakehub --repos 20000 --seed 7 --window-secs 1 --tokens bench-token \
+  --truth "$work/truth.json" >"$work/url" 2>"$work/hub.log" &
+hub_pid=$!
+for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
+url=$(head -n 1 "$work/url")
+for shards in 64 1024; do
+  probes=$((shards * 3 < 175 ? 175 : shards * 3))
+  rm -rf "$work/plan-$shards"
+  GITHUB_API_URL="$url" GITHUB_TOKEN=bench-token "$bin" -v plan --source ids:0.. --shards "$shards" \
+    --probes "$probes" --out "$work/plan-$shards" 2>"$work/plan-$shards.log" >/dev/null
+  python3 - "$work/truth.json" "$work/plan-$shards" "$work/plan-$shards.log" "$shards" "$probes" <<'PY'
+import bisect, glob, json, re, sys
+truth, folder, log, shards, probes = sys.argv[1:]
+ids = sorted(r["id"] for r in json.load(open(truth))["repos"])
+counts = []
+for path in sorted(glob.glob(folder + "/shard-*.yaml")):
+    m = re.search(r"from: (\d+)\s+to: (\d+)", open(path).read())
+    counts.append(bisect.bisect_left(ids, int(m.group(2))) - bisect.bisect_left(ids, int(m.group(1))))
+line = next(l for l in open(log) if "planned" in l)
+field = lambda k: re.search(k + r"=(\d+)", line).group(1)
+print(f"{shards} shards, --probes {probes}: {field('requests')} requests, gathering {int(field('gather_ms'))/1000:.1f} s, "
+      f"cutting {field('cut_ms')} ms; shards hold {min(counts)}..{max(counts)} repositories "
+      f"({max(counts)/max(min(counts),1):.2f}x), {sum(counts)} of {len(ids)}")
+PY
+done
+kill "$hub_pid" 2>/dev/null || true
+
+echo "== local crawl (scripts/simulate.sh $repos 8 4)"
+bash scripts/simulate.sh "$repos" 8 4
