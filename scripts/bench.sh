@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repos=${1:-20000}
 work=$(mktemp -d)
-trap 'kill "${hub_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'if [ -n "${hub_pid:-}" ]; then kill "$hub_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 cargo build --release --quiet -p octoshard -p fakehub
 bin=./target/release/octoshard
 

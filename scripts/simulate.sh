@@ -10,7 +10,7 @@ repos=${1:-20000}
 shards=${2:-8}
 jobs=${3:-4}
 work=$(mktemp -d)
-trap 'kill "${hub_pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'if [ -n "${hub_pid:-}" ]; then kill "$hub_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 
 cargo build --release --quiet -p octoshard -p fakehub
 ./target/release/fakehub --repos "$repos" --tokens simulated-token --truth "$work/truth.json" >"$work/url" 2>"$work/hub.log" &

@@ -1,10 +1,72 @@
-//! GitHub Actions integration: job outputs (`GITHUB_OUTPUT`) and step summaries
-//! (`GITHUB_STEP_SUMMARY`). The CLI layer reads the environment and passes paths in; these
-//! functions only write the documented formats.
+//! GitHub Actions integration: job outputs (`GITHUB_OUTPUT`), step summaries
+//! (`GITHUB_STEP_SUMMARY`) and workflow commands (`::group::`, `::warning::`, `::error::`,
+//! `::add-mask::`). The CLI layer reads the environment, passes paths in and switches workflow
+//! commands on when `GITHUB_ACTIONS=true`; these functions only write the documented formats.
+//! Workflow commands go to stderr, which the runner reads like stdout, so that stdout stays the
+//! command's data (the matrix JSON of `plan`).
 
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static WORKFLOW_COMMANDS: AtomicBool = AtomicBool::new(false);
+
+/// Turns workflow commands on (inside GitHub Actions) or off.
+pub fn enable_workflow_commands(on: bool) {
+    WORKFLOW_COMMANDS.store(on, Ordering::Relaxed);
+}
+
+fn emit(line: &str) {
+    if WORKFLOW_COMMANDS.load(Ordering::Relaxed) {
+        let mut err = io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+    }
+}
+
+/// Escapes a workflow command's message (`%`, CR, LF), as the runner unescapes them.
+fn escape_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value (also `:` and `,`).
+fn escape_property(text: &str) -> String {
+    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Hides a secret in every later line of the job's log. Called for every token and key the
+/// moment it exists, including installation tokens minted during a crawl.
+pub fn mask(secret: &str) {
+    for line in secret.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        emit(&format!("::add-mask::{}", escape_data(line)));
+    }
+}
+
+/// A warning annotation on the run's summary page.
+pub fn warning(title: &str, message: &str) {
+    emit(&format!("::warning title={}::{}", escape_property(title), escape_data(message)));
+}
+
+/// An error annotation on the run's summary page.
+pub fn error(title: &str, message: &str) {
+    emit(&format!("::error title={}::{}", escape_property(title), escape_data(message)));
+}
+
+/// A collapsible log group; it closes when the guard is dropped.
+#[must_use = "the group closes when this guard is dropped"]
+pub struct Group(());
+
+/// Opens a log group titled `title`.
+pub fn group(title: &str) -> Group {
+    emit(&format!("::group::{}", escape_data(title)));
+    Group(())
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        emit("::endgroup::");
+    }
+}
 
 /// Where the Actions runner wants outputs and summaries, read from the environment by the CLI.
 #[derive(Clone, Debug, Default)]
@@ -61,6 +123,77 @@ pub fn plan_summary_markdown(plan: &crate::plan::Plan) -> String {
     )
 }
 
+/// The merge for the step summary: totals, then one row per shard of the plan (taken, superseded,
+/// missing), then refused inputs and leftovers.
+pub fn merge_summary_markdown(report: &crate::merge::MergeReport) -> String {
+    let cell = |text: &str| text.replace('|', "\\|");
+    let requests: u64 = report.taken.iter().map(|t| t.requests).sum();
+    let mut text = format!(
+        "### octoshard merge `{}`\n\n| shards merged | missing shards | refused inputs | repositories | requests | leftover work items |\n|---:|---:|---:|---:|---:|---:|\n| {} | {} | {} | {} | {} | {} |\n\n",
+        cell(&report.plan_id),
+        report.taken.len(),
+        report.missing_shards.len(),
+        report.refused.len(),
+        report.repositories,
+        requests,
+        report.leftovers.len()
+    );
+    text.push_str("| shard | status | repositories | work items done | requests | retries | waited | duration | input |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n");
+    let mut rows: Vec<(String, String)> = report
+        .taken
+        .iter()
+        .map(|t| {
+            let row = format!(
+                "| {} | {} | {} | {} / {} | {} | {} | {:.1} s | {:.1} s | `{}` |\n",
+                cell(&t.shard),
+                t.status,
+                t.repositories,
+                t.work_done.0,
+                t.work_done.1,
+                t.requests,
+                t.retries,
+                t.waited_seconds,
+                t.duration_seconds,
+                cell(&t.path.display().to_string())
+            );
+            (t.shard.clone(), row)
+        })
+        .collect();
+    rows.extend(
+        report
+            .missing_shards
+            .iter()
+            .map(|shard| (shard.clone(), format!("| {} | **missing** | | | | | | | no artifact |\n", cell(shard)))),
+    );
+    rows.sort();
+    text.extend(rows.into_iter().map(|(_, row)| row));
+    if !report.superseded.is_empty() || !report.refused.is_empty() {
+        text.push_str("\n| input | outcome |\n|---|---|\n");
+        for skipped in &report.superseded {
+            text.push_str(&format!(
+                "| `{}` | skipped: {} |\n",
+                cell(&skipped.path.display().to_string()),
+                cell(&skipped.reason)
+            ));
+        }
+        for refused in &report.refused {
+            text.push_str(&format!(
+                "| `{}` | **refused**: {} |\n",
+                cell(&refused.path.display().to_string()),
+                cell(&refused.reason)
+            ));
+        }
+    }
+    if let Some(file) = &report.leftovers_file {
+        text.push_str(&format!(
+            "\n{} unfinished work item(s) are in `{}`: plan them again with `--source leftovers:DIR`.\n",
+            report.leftovers.len(),
+            cell(&file.display().to_string())
+        ));
+    }
+    text
+}
+
 /// A Markdown table of shard crawls for the step summary: one row per shard.
 pub fn crawl_summary_markdown(title: &str, crawls: &[crate::crawl::CrawlSummary]) -> String {
     let mut text = format!(
@@ -112,6 +245,12 @@ mod tests {
         assert_eq!(lines[0], "### Crawl");
         assert_eq!(lines[4], "| shard-0001 | completed | 42 | 0 | 0 | 3 | 2 | 1 / 2 | 0 | 0.0 s | 0.0 s |");
         assert_eq!(lines[2].matches('|').count(), lines[4].matches('|').count());
+    }
+
+    #[test]
+    fn workflow_command_text_is_escaped_as_the_runner_unescapes_it() {
+        assert_eq!(escape_data("50% done\r\nnext"), "50%25 done%0D%0Anext");
+        assert_eq!(escape_property("shard-0001: a, b"), "shard-0001%3A a%2C b");
     }
 
     #[test]

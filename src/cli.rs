@@ -238,19 +238,12 @@ pub fn main() -> ExitCode {
 }
 
 fn report_error(error: &Error) {
-    let in_actions = std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true");
-    if in_actions {
-        println!("::error::{}", escape_annotation(&error.to_string()));
-    }
+    actions::enable_workflow_commands(env_value("GITHUB_ACTIONS").as_deref() == Some("true"));
+    actions::error("octoshard failed", &error.to_string());
     eprintln!("error: {error}");
     if let Some(hint) = error.hint() {
         eprintln!("hint: {hint}");
     }
-}
-
-/// Workflow commands end at a newline; `%`, `\r` and `\n` must be escaped.
-fn escape_annotation(text: &str) -> String {
-    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
 fn init_tracing(cli: &Cli) {
@@ -275,6 +268,7 @@ fn init_tracing(cli: &Cli) {
 }
 
 async fn execute(command: Command) -> Result<()> {
+    actions::enable_workflow_commands(env_value("GITHUB_ACTIONS").as_deref() == Some("true"));
     let actions = ActionsEnv {
         output: std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(PathBuf::from),
         step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
@@ -282,7 +276,7 @@ async fn execute(command: Command) -> Result<()> {
     match command {
         Command::Plan(args) => plan_command(args, &actions).await,
         Command::Crawl(args) => crawl_command(args, &actions).await,
-        Command::Merge(args) => merge_command(args),
+        Command::Merge(args) => merge_command(args, &actions),
         Command::Run(args) => run_command(args, &actions).await,
     }
 }
@@ -340,6 +334,7 @@ async fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
     plan::validate(&request)?;
     let github = if plan_needs_github(&request) { Some(Arc::new(github_client(&args.network)?)) } else { None };
     let started = std::time::Instant::now();
+    let group = actions::group(&format!("octoshard plan {}", request.source));
     let facts = plan::gather(github.as_ref(), &request).await?;
     let gathered = started.elapsed();
     let plan = plan::make_plan(&request, &facts)?;
@@ -349,6 +344,22 @@ async fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
         cut_ms = (started.elapsed() - gathered).as_millis() as u64,
         "planned"
     );
+    drop(group);
+    for slice in &plan.file.unsplittable {
+        actions::warning(
+            "search slice over 1,000 results",
+            &format!(
+                "`{}` counts {} results in one second; its crawl keeps the first 1,000 and leaves the rest as failed work",
+                slice.query, slice.count
+            ),
+        );
+    }
+    if !plan.file.estimate.jobs_fit {
+        actions::warning(
+            "jobs will not finish",
+            "the budget cannot finish every shard within --job-hours: crawls stop at their deadline; plan the leftovers in a later run",
+        );
+    }
     if args.dry_run {
         print!("{}", serde_yaml::to_string(&plan.file.estimate).expect("the estimate serializes"));
         println!("planning_requests: {}", plan.file.planning_requests);
@@ -475,6 +486,9 @@ fn credentials(network: &NetworkArgs) -> Result<Vec<Credential>> {
         ),
         None => env_value("OCTOSHARD_APP_KEY"),
     };
+    if let Some(pem) = &key_text {
+        actions::mask(pem);
+    }
     match (app_id, key_text, installations.is_empty()) {
         (None, None, true) => {}
         (Some(app_id), Some(pem), false) => {
@@ -509,8 +523,16 @@ async fn crawl_command(args: CrawlArgs, actions: &ActionsEnv) -> Result<()> {
     let manifest = Manifest::load(&args.manifest)?;
     let deadline = parse_deadline(args.deadline.as_deref())?;
     let github = github_client(&args.network)?;
+    let group = actions::group(&format!(
+        "octoshard crawl {} ({} of {})",
+        manifest.shard.name,
+        manifest.shard.index + 1,
+        manifest.shard.count
+    ));
     let request = CrawlRequest { manifest, out: args.out, deadline, previous: args.previous };
     let summary = crawl::crawl(&github, &request).await?;
+    drop(group);
+    annotate_crawl(&summary);
     write_step_summary(actions, &format!("octoshard crawl {}", summary.shard), std::slice::from_ref(&summary))?;
     match summary.status {
         ShardStatus::Failed => Err(Error::WorkFailed { shard: summary.shard, errors: summary.errors }),
@@ -518,15 +540,61 @@ async fn crawl_command(args: CrawlArgs, actions: &ActionsEnv) -> Result<()> {
     }
 }
 
-fn merge_command(args: MergeArgs) -> Result<()> {
+/// Warns of a shard stopped at its deadline; flags a failed one.
+fn annotate_crawl(summary: &crawl::CrawlSummary) {
+    match summary.status {
+        ShardStatus::Completed => {}
+        ShardStatus::Deadline => actions::warning(
+            &format!("{} stopped at its deadline", summary.shard),
+            &format!(
+                "{} repositories stored; the unfinished work goes to the leftovers at merge",
+                summary.repositories
+            ),
+        ),
+        ShardStatus::Failed => actions::error(&format!("{} failed", summary.shard), &summary.errors.join("; ")),
+    }
+}
+
+/// Step summary and annotations for a merge.
+fn report_merge(report: &MergeReport, actions: &ActionsEnv) -> Result<()> {
+    print_merge(report);
+    for refused in &report.refused {
+        actions::error("merge refused an input", &format!("{}: {}", refused.path.display(), refused.reason));
+    }
+    if !report.missing_shards.is_empty() {
+        actions::warning(
+            "shards missing",
+            &format!("no artifact for {}: their work is in the leftovers", report.missing_shards.join(", ")),
+        );
+    }
+    if let Some(file) = &report.leftovers_file {
+        actions::warning(
+            "unfinished work",
+            &format!(
+                "{} work item(s) in {}: plan them with --source leftovers:DIR",
+                report.leftovers.len(),
+                file.display()
+            ),
+        );
+    }
+    if let Some(path) = &actions.step_summary {
+        actions::append_summary(path, &actions::merge_summary_markdown(report))
+            .map_err(|source| Error::Io { path: path.clone(), source })?;
+    }
+    Ok(())
+}
+
+fn merge_command(args: MergeArgs, actions: &ActionsEnv) -> Result<()> {
     let request = MergeRequest {
         leftovers_dir: args.leftovers.unwrap_or_else(|| run::leftovers_dir(&args.out)),
         inputs: args.inputs,
         out: args.out,
         plan_dir: args.plan,
     };
+    let group = actions::group("octoshard merge");
     let report = merge::merge(&request)?;
-    print_merge(&report);
+    drop(group);
+    report_merge(&report, actions)?;
     refused_error(&report)
 }
 
@@ -586,7 +654,8 @@ async fn run_command(args: RunArgs, actions: &ActionsEnv) -> Result<()> {
     let github = Arc::new(github_client(&args.network)?);
     let report = run::run(github, &request).await?;
     write_step_summary(actions, "octoshard run", &report.crawls)?;
-    print_merge(&report.merge);
+    report.crawls.iter().for_each(annotate_crawl);
+    report_merge(&report.merge, actions)?;
     let requests: u64 = report.crawls.iter().map(|c| c.stats.requests).sum();
     tracing::info!("run: {} shards crawled with {requests} requests", report.crawls.len());
     if !report.failed.is_empty() {

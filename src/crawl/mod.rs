@@ -172,6 +172,9 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
         let path = path.to_path_buf();
         move |source| CrawlError::Io { path, source }
     };
+    if let Some(parent) = request.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
     let mut fresh = !work_path.exists();
     if fresh && work_path != request.out && request.out.exists() {
         // Resume from a finished (or deadline-stopped) artifact.

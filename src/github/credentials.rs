@@ -14,9 +14,12 @@ use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 pub struct Secret(String);
 
 impl Secret {
-    /// Wraps a token read by the CLI layer.
+    /// Wraps a token (read by the CLI layer, or minted for an App installation).
     pub fn new(token: impl Into<String>) -> Secret {
-        Secret(token.into())
+        let token = token.into();
+        // Inside GitHub Actions, hide it from the job log before anything could print it.
+        crate::actions::mask(&token);
+        Secret(token)
     }
 
     /// The token itself, for the `Authorization` header and nothing else.

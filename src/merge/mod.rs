@@ -8,7 +8,7 @@ pub mod leftovers;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 pub use inputs::Refused;
 pub use leftovers::{Leftover, Leftovers};
@@ -42,6 +42,14 @@ pub struct Taken {
     pub work_done: (u64, u64),
     /// Request attempts it recorded.
     pub requests: u64,
+    /// Of which retries (attempt 2 or later).
+    pub retries: u64,
+    /// Seconds its requests waited for budget or backoff.
+    pub waited_seconds: f64,
+    /// Seconds its crawl runs took, resumed runs added up.
+    pub duration_seconds: f64,
+    /// The status of its last crawl run (`completed`, `deadline`, `failed`, `running`).
+    pub status: String,
 }
 
 /// What a merge did.
@@ -295,6 +303,21 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
                 count("SELECT count(*) FROM src.work_items")?,
             ),
             requests: count("SELECT count(*) FROM src.api_requests")?,
+            retries: count("SELECT count(*) FROM src.api_requests WHERE attempt > 1")?,
+            waited_seconds: tx
+                .query_row("SELECT coalesce(sum(waited_ms), 0) FROM src.api_requests", [], |row| row.get::<_, i64>(0))?
+                as f64
+                / 1000.0,
+            duration_seconds: tx.query_row(
+                "SELECT coalesce(sum((julianday(finished_at) - julianday(started_at)) * 86400.0), 0.0)
+                 FROM src.shard_runs WHERE finished_at IS NOT NULL",
+                [],
+                |row| row.get::<_, f64>(0),
+            )?,
+            status: tx
+                .query_row("SELECT status FROM src.shard_runs ORDER BY id DESC LIMIT 1", [], |row| row.get(0))
+                .optional()?
+                .unwrap_or_else(|| "unknown".to_string()),
         };
         tx.commit()?;
         Ok(taken)

@@ -7,3 +7,4 @@ mod planner;
 mod policy;
 mod resume;
 mod util;
+mod workflow;
