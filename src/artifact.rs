@@ -86,10 +86,38 @@ pub fn gzip_atomically(source: &Path, destination: &Path) -> io::Result<u64> {
 /// Decompresses `source` into `destination`, checking the gzip CRC and length on the way
 /// (a truncated or corrupted artifact fails here, by name).
 pub fn gunzip(source: &Path, destination: &Path) -> io::Result<u64> {
-    let mut decoder = MultiGzDecoder::new(BufReader::with_capacity(1 << 20, File::open(source)?));
-    let mut output = BufWriter::with_capacity(1 << 20, File::create(destination)?);
-    let size = io::copy(&mut decoder, &mut output)?;
-    output.flush()?;
+    gunzip_sided(source, destination).map_err(|error| match error {
+        GunzipError::Source(e) | GunzipError::Destination(e) => e,
+    })
+}
+
+/// Which side of an unpacking failed: a bad input is the input's fault, a full disk is not.
+#[derive(Debug)]
+pub enum GunzipError {
+    /// Reading or decoding the gzip file failed.
+    Source(io::Error),
+    /// Writing the unpacked file failed.
+    Destination(io::Error),
+}
+
+/// [`gunzip`], telling a bad input from a failed write.
+pub fn gunzip_sided(source: &Path, destination: &Path) -> Result<u64, GunzipError> {
+    let file = File::open(source).map_err(GunzipError::Source)?;
+    let mut decoder = MultiGzDecoder::new(BufReader::with_capacity(1 << 20, file));
+    let mut output = BufWriter::with_capacity(1 << 20, File::create(destination).map_err(GunzipError::Destination)?);
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let read = match decoder.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(GunzipError::Source(e)),
+        };
+        output.write_all(&buffer[..read]).map_err(GunzipError::Destination)?;
+        size += read as u64;
+    }
+    output.flush().map_err(GunzipError::Destination)?;
     Ok(size)
 }
 

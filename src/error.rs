@@ -98,6 +98,25 @@ impl Error {
     }
 
     /// A suggestion for the user, when there is a useful one.
+    /// A write failed for want of space: SQLite's full / I/O error, or ENOSPC / EFBIG.
+    fn is_out_of_space(&self) -> bool {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(error) = cause {
+            if let Some(rusqlite::Error::SqliteFailure(failure, _)) = error.downcast_ref::<rusqlite::Error>()
+                && matches!(failure.code, rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure)
+            {
+                return true;
+            }
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && matches!(io.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::FileTooLarge)
+            {
+                return true;
+            }
+            cause = error.source();
+        }
+        false
+    }
+
     pub fn hint(&self) -> Option<&'static str> {
         let github = match self {
             Error::Github(error) | Error::Crawl(CrawlError::Github(error)) => Some(error),
@@ -116,6 +135,9 @@ impl Error {
                 Error::WorkFailed { .. } | Error::ShardsFailed { .. } => {
                     Some("what was fetched is stored; re-run the same command to retry the failed work")
                 }
+                _ if self.is_out_of_space() => Some(
+                    "the disk may be full (or a file-size limit reached): free space and run the same command again; a crawl resumes where it stopped",
+                ),
                 _ => None,
             },
         }

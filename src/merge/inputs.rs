@@ -75,14 +75,43 @@ fn is_shard_name(path: &Path) -> bool {
     name.ends_with(".sqlite") || name.ends_with(".sqlite.gz")
 }
 
+/// Why an input could not be used.
+#[derive(Debug)]
+pub enum Inspection {
+    /// The input itself is bad: refuse it by name, merge the others.
+    Refused(String),
+    /// Unpacking it failed on our side (disk full): the whole merge cannot go on.
+    Scratch {
+        /// The file being written.
+        path: std::path::PathBuf,
+        /// The write error.
+        source: std::io::Error,
+    },
+}
+
+impl From<String> for Inspection {
+    fn from(reason: String) -> Inspection {
+        Inspection::Refused(reason)
+    }
+}
+
+impl From<&str> for Inspection {
+    fn from(reason: &str) -> Inspection {
+        Inspection::Refused(reason.to_string())
+    }
+}
+
 /// Unpacks and checks one file; `scratch` holds unpacked copies.
-pub fn inspect(path: &Path, index: usize, scratch: &Path) -> Result<Candidate, String> {
+pub fn inspect(path: &Path, index: usize, scratch: &Path) -> Result<Candidate, Inspection> {
     let kind = artifact::detect(path).map_err(|e| format!("cannot read it: {e}"))?;
     let database = match kind {
         FileKind::Sqlite => path.to_path_buf(),
         FileKind::Gzip => {
             let unpacked = scratch.join(format!("input-{index}.sqlite"));
-            artifact::gunzip(path, &unpacked).map_err(|e| format!("not a valid gzip file ({e})"))?;
+            artifact::gunzip_sided(path, &unpacked).map_err(|error| match error {
+                artifact::GunzipError::Source(e) => Inspection::Refused(format!("not a valid gzip file ({e})")),
+                artifact::GunzipError::Destination(e) => Inspection::Scratch { path: unpacked.clone(), source: e },
+            })?;
             if artifact::detect(&unpacked).ok() != Some(FileKind::Sqlite) {
                 return Err("the gzip file does not hold a SQLite database".into());
             }
@@ -96,7 +125,7 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path) -> Result<Candidate, S
         .query_row("PRAGMA integrity_check(1)", [], |row| row.get(0))
         .map_err(|e| format!("SQLite integrity check failed ({e})"))?;
     if integrity != "ok" {
-        return Err(format!("SQLite integrity check failed ({integrity})"));
+        return Err(format!("SQLite integrity check failed ({integrity})").into());
     }
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|e| e.to_string())?;
     let meta = |key: &str| store.meta(key).map_err(|_| "not an octoshard database (no meta table)".to_string());
@@ -105,10 +134,13 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path) -> Result<Candidate, S
         return Err("not an octoshard database (no schema version)".into());
     }
     if version != SCHEMA_VERSION || stated.as_deref() != Some(&SCHEMA_VERSION.to_string()) {
-        return Err(format!("schema version {version}, but this octoshard merges version {SCHEMA_VERSION}"));
+        return Err(format!("schema version {version}, but this octoshard merges version {SCHEMA_VERSION}").into());
     }
     let plan_id = meta("plan_id")?.ok_or("it has no plan id (was it crawled by octoshard?)")?;
     let shard = meta("shard")?.ok_or("it has no shard name (was it crawled by octoshard?)")?;
+    // Names end up in leftovers, summaries and artifact names: they must be what plan writes.
+    crate::plan::manifest::check_name("plan id", &plan_id)?;
+    crate::plan::manifest::check_name("shard name", &shard)?;
     let newest_run: Option<String> = conn
         .query_row("SELECT max(started_at) FROM shard_runs", [], |row| row.get(0))
         .map_err(|e| format!("cannot read its runs ({e})"))?;

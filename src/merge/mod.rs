@@ -122,13 +122,17 @@ fn describe(refused: &[Refused]) -> String {
 /// Merges the inputs into `request.out`.
 pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     let plan = request.plan_dir.as_deref().map(load_plan).transpose()?;
-    let (files, mut refused) = inputs::expand(&request.inputs);
+    let (mut files, mut refused) = inputs::expand(&request.inputs);
+    // The same file reached twice (overlapping folders, `..`, absolute and relative) is one input.
+    let mut seen = BTreeSet::new();
+    files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     let scratch = tempfile::tempdir().map_err(|source| MergeError::Io { path: std::env::temp_dir(), source })?;
     let mut candidates = Vec::new();
     for (index, path) in files.iter().enumerate() {
         match inputs::inspect(path, index, scratch.path()) {
             Ok(candidate) => candidates.push(candidate),
-            Err(reason) => refused.push(Refused { path: path.clone(), reason }),
+            Err(inputs::Inspection::Refused(reason)) => refused.push(Refused { path: path.clone(), reason }),
+            Err(inputs::Inspection::Scratch { path, source }) => return Err(MergeError::Io { path, source }),
         }
     }
     // One plan per merge: the plan folder's, or else the first usable input's.
@@ -136,7 +140,18 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     let Some(plan_id) = plan_id else {
         return Err(MergeError::NothingUsable { refused });
     };
-    let (same_plan, other_plan): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|c| c.plan_id == plan_id);
+    let (mut same_plan, other_plan): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|c| c.plan_id == plan_id);
+    if let Some((_, manifests)) = &plan {
+        let (known, unknown): (Vec<_>, Vec<_>) =
+            same_plan.into_iter().partition(|c| manifests.iter().any(|m| m.shard.name == c.shard));
+        same_plan = known;
+        for candidate in unknown {
+            refused.push(Refused {
+                path: candidate.path,
+                reason: format!("its shard {} is not in plan {plan_id}", candidate.shard),
+            });
+        }
+    }
     for candidate in other_plan {
         refused.push(Refused {
             path: candidate.path,
