@@ -52,7 +52,8 @@ pub enum Command {
 pub struct PlanOptionsArgs {
     /// What to crawl: ids:A..B (A <= id < B), ids:A.. (to the newest), search:QUERY,
     /// starred:USER, user:LOGIN, org:LOGIN, repos:FILE, trending[:DAYS], leftovers:DIR.
-    #[arg(long, value_name = "SPEC")]
+    /// (env OCTOSHARD_SOURCE: lets workflows pass a search query with spaces).
+    #[arg(long, env = "OCTOSHARD_SOURCE", value_name = "SPEC")]
     pub source: String,
     /// Number of shards (matrix jobs); default: sized so that every job finishes in --job-hours.
     #[arg(long, value_name = "N")]
