@@ -13,10 +13,10 @@ pub fn link_with_rel(header: &str, wanted: &str) -> Option<String> {
         let start = rest.find('<')?;
         let end = start + rest[start..].find('>')?;
         let url = &rest[start + 1..end];
-        let params_end = rest[end..].find(",").map(|i| end + i).unwrap_or(rest.len());
-        // A comma inside the parameters would be unusual; GitHub never sends one.
+        // Commas and semicolons inside quoted parameter values (`title="a, b"`) separate nothing.
+        let params_end = unquoted(&rest[end..], ',').next().map(|i| end + i).unwrap_or(rest.len());
         let params = &rest[end + 1..params_end];
-        let has_rel = params.split(';').any(|param| {
+        let has_rel = split_unquoted(params, ';').any(|param| {
             let Some((key, value)) = param.split_once('=') else { return false };
             key.trim().eq_ignore_ascii_case("rel")
                 && value.trim().trim_matches('"').split_ascii_whitespace().any(|rel| rel.eq_ignore_ascii_case(wanted))
@@ -30,6 +30,32 @@ pub fn link_with_rel(header: &str, wanted: &str) -> Option<String> {
         }
         rest = &rest[1..];
     }
+}
+
+/// Byte offsets of `separator` in `text` outside RFC 8288 quoted strings (`"..."`, `\` escapes).
+fn unquoted(text: &str, separator: char) -> impl Iterator<Item = usize> + '_ {
+    let (mut quoted, mut escaped) = (false, false);
+    text.char_indices()
+        .filter(move |&(_, c)| {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                _ => return c == separator && !quoted,
+            }
+            false
+        })
+        .map(|(i, _)| i)
+}
+
+/// `text` split at `separator`, except inside quoted strings.
+fn split_unquoted(text: &str, separator: char) -> impl Iterator<Item = &str> {
+    let mut from = 0;
+    unquoted(text, separator).chain([text.len()]).map(move |to| {
+        let part = &text[from..to];
+        from = to + separator.len_utf8();
+        part
+    })
 }
 
 /// A numeric query parameter of a URL (`since` of a `/repositories` next link).
@@ -84,5 +110,17 @@ mod tests {
         let header = r#"<https://x/?page=1>; rel="prev", <https://x/?page=3>; REL="Next last""#;
         assert_eq!(next_link(header).as_deref(), Some("https://x/?page=3"));
         assert_eq!(next_link(r#"<u>;rel=next"#).as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn separators_inside_quoted_values_separate_nothing() {
+        // Found by tests/fuzz.rs: a quoted comma hid the next link, a quoted `; rel=next` faked one.
+        let header = r#"<https://x/?page=2>; title="a, b"; rel="next", <https://x/?page=9>; rel="last""#;
+        assert_eq!(next_link(header).as_deref(), Some("https://x/?page=2"));
+        let header = r#"<https://x/?page=1>; title="x, <https://evil/>; rel=next"; rel="prev""#;
+        assert_eq!(next_link(header), None);
+        let header =
+            r#"<https://x/?page=1>; title="\"; rel=next, <https://evil/>"; rel=prev, <https://x/?page=3>; rel=next"#;
+        assert_eq!(next_link(header).as_deref(), Some("https://x/?page=3"));
     }
 }

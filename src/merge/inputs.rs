@@ -101,8 +101,25 @@ impl From<&str> for Inspection {
     }
 }
 
-/// Unpacks and checks one file; `scratch` holds unpacked copies.
-pub fn inspect(path: &Path, index: usize, scratch: &Path) -> Result<Candidate, Inspection> {
+/// The tables and indexes of a database as (type, name, SQL), SQLite's own objects aside.
+pub type Schema = Vec<(String, String, Option<String>)>;
+
+fn schema(conn: &rusqlite::Connection) -> rusqlite::Result<Schema> {
+    let mut statement =
+        conn.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")?;
+    statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?.collect()
+}
+
+/// The schema this build writes (every octoshard file of [`SCHEMA_VERSION`] has exactly this
+/// one), read from a fresh database in `scratch`.
+pub fn expected_schema(scratch: &Path) -> Result<Schema, crate::store::StoreError> {
+    let store = Store::open(&scratch.join("schema.sqlite"))?;
+    schema(store.conn()).map_err(|e| store.error(e))
+}
+
+/// Unpacks and checks one file against `expected` (see [`expected_schema`]); `scratch` holds
+/// unpacked copies.
+pub fn inspect(path: &Path, index: usize, scratch: &Path, expected: &Schema) -> Result<Candidate, Inspection> {
     let kind = artifact::detect(path).map_err(|e| format!("cannot read it: {e}"))?;
     let database = match kind {
         FileKind::Sqlite => path.to_path_buf(),
@@ -136,6 +153,13 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path) -> Result<Candidate, I
     if version != SCHEMA_VERSION || stated.as_deref() != Some(&SCHEMA_VERSION.to_string()) {
         return Err(format!("schema version {version}, but this octoshard merges version {SCHEMA_VERSION}").into());
     }
+    // An altered schema passes the integrity check but would fail the merge halfway.
+    let actual = schema(conn).map_err(|e| format!("cannot read its schema ({e})"))?;
+    if let Some((_, name, _)) =
+        expected.iter().find(|e| !actual.contains(e)).or(actual.iter().find(|a| !expected.contains(a)))
+    {
+        return Err(format!("its `{name}` differs from octoshard's schema version {SCHEMA_VERSION}").into());
+    }
     let plan_id = meta("plan_id")?.ok_or("it has no plan id (was it crawled by octoshard?)")?;
     let shard = meta("shard")?.ok_or("it has no shard name (was it crawled by octoshard?)")?;
     // Names end up in leftovers, summaries and artifact names: they must be what plan writes.
@@ -144,6 +168,8 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path) -> Result<Candidate, I
     let newest_run: Option<String> = conn
         .query_row("SELECT max(started_at) FROM shard_runs", [], |row| row.get(0))
         .map_err(|e| format!("cannot read its runs ({e})"))?;
+    // The merge reads work items back for leftovers: one it cannot read must not fail the merge.
+    store.work_items(None).map_err(|e| format!("cannot read its work items ({e})"))?;
     Ok(Candidate {
         path: path.to_path_buf(),
         database,
@@ -154,4 +180,53 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path) -> Result<Candidate, I
         shard,
         newest_run: newest_run.unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_altered_schema_is_refused_by_name() {
+        // Found by tests/fuzz.rs: a flipped byte in a column name passed the integrity check and
+        // then failed the whole merge ("no such column") instead of refusing the one file.
+        let dir = tempfile::tempdir().unwrap();
+        let expected = expected_schema(dir.path()).unwrap();
+        let path = dir.path().join("altered.sqlite");
+        let store = Store::open(&path).unwrap();
+        store.set_meta("plan_id", "p").unwrap();
+        store.set_meta("shard", "shard-0000").unwrap();
+        store.conn().execute_batch("ALTER TABLE repositories RENAME COLUMN etag TO etog").unwrap();
+        store.close_for_transfer().unwrap();
+        let Err(Inspection::Refused(reason)) = inspect(&path, 0, dir.path(), &expected) else {
+            panic!("an altered schema was accepted");
+        };
+        assert!(reason.contains("`repositories` differs"), "{reason}");
+
+        let good = dir.path().join("good.sqlite");
+        let store = Store::open(&good).unwrap();
+        store.set_meta("plan_id", "p").unwrap();
+        store.set_meta("shard", "shard-0000").unwrap();
+        store.close_for_transfer().unwrap();
+        assert!(inspect(&good, 1, dir.path(), &expected).is_ok());
+    }
+
+    #[test]
+    fn unreadable_work_items_are_refused_by_name() {
+        // Found by tests/fuzz.rs: a flipped byte in a work item's JSON passed every check, was
+        // copied, and then failed the whole merge when leftovers were read back.
+        let dir = tempfile::tempdir().unwrap();
+        let expected = expected_schema(dir.path()).unwrap();
+        let path = dir.path().join("garbled.sqlite");
+        let mut store = Store::open(&path).unwrap();
+        store.set_meta("plan_id", "p").unwrap();
+        store.set_meta("shard", "shard-0000").unwrap();
+        store.init_work("shard-0000", &[crate::plan::WorkItem::IdRange { from: 0, to: 10 }]).unwrap();
+        store.conn().execute_batch("UPDATE work_items SET spec = '{\"kind\":\"id_range\",\"from\":0,\"to\"'").unwrap();
+        store.close_for_transfer().unwrap();
+        let Err(Inspection::Refused(reason)) = inspect(&path, 0, dir.path(), &expected) else {
+            panic!("a garbled work item was accepted");
+        };
+        assert!(reason.contains("cannot read its work items"), "{reason}");
+    }
 }

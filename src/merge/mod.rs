@@ -127,9 +127,10 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     let mut seen = BTreeSet::new();
     files.retain(|file| seen.insert(std::fs::canonicalize(file).unwrap_or_else(|_| file.clone())));
     let scratch = tempfile::tempdir().map_err(|source| MergeError::Io { path: std::env::temp_dir(), source })?;
+    let expected = inputs::expected_schema(scratch.path())?;
     let mut candidates = Vec::new();
     for (index, path) in files.iter().enumerate() {
-        match inputs::inspect(path, index, scratch.path()) {
+        match inputs::inspect(path, index, scratch.path(), &expected) {
             Ok(candidate) => candidates.push(candidate),
             Err(inputs::Inspection::Refused(reason)) => refused.push(Refused { path: path.clone(), reason }),
             Err(inputs::Inspection::Scratch { path, source }) => return Err(MergeError::Io { path, source }),
