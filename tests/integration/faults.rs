@@ -12,11 +12,7 @@ use crate::util::*;
 /// Plans `ids:0..end` into one shard (no probes) and returns its manifest.
 fn one_shard(hub: &fakehub::FakeHub, dir: &TestDir) -> std::path::PathBuf {
     let end = hub.universe().max_id() + 1;
-    let plan = dir.path("plan");
-    success(&run(octoshard(&hub.url())
-        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "1", "--out"])
-        .arg(&plan)));
-    plan.join("shard-0000.yaml")
+    plan_ids(hub, &dir.path("plan"), end, 1).join("shard-0000.yaml")
 }
 
 fn crawl(hub: &fakehub::FakeHub, manifest: &std::path::Path, out: &std::path::Path) -> std::process::Command {
@@ -221,11 +217,7 @@ fn hostile_merge_inputs_are_refused_by_name_and_the_rest_merge_atomically() {
     let end = hub.universe().max_id() + 1;
     let dir = TestDir::new();
     let plan_dir = dir.path("plan");
-    let plan = |out: &std::path::Path, to: u64| {
-        success(&run(octoshard(&hub.url())
-            .args(["plan", "--probes", "0", "--source", &format!("ids:0..{to}"), "--shards", "3", "--out"])
-            .arg(out)));
-    };
+    let plan = |out: &std::path::Path, to: u64| plan_ids(&hub, out, to, 3);
     plan(&plan_dir, end);
     let crawl_to = |manifest: std::path::PathBuf, out: &std::path::Path| {
         success(&run(&mut crawl(&hub, &manifest, out)));

@@ -175,10 +175,7 @@ fn merge_refuses_a_corrupt_shard_by_name_and_keeps_the_good_ones() {
     let hub = hub(1000, options());
     let end = hub.universe().max_id() + 1;
     let dir = TestDir::new();
-    let plan = dir.path("plan");
-    success(&run(octoshard(&hub.url())
-        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
-        .arg(&plan)));
+    let plan = plan_ids(&hub, &dir.path("plan"), end, 2);
     let shards = dir.path("shards");
     std::fs::create_dir_all(&shards).unwrap();
     for name in ["shard-0000", "shard-0001"] {

@@ -72,10 +72,7 @@ fn two_crawls_sharing_one_token_never_overspend_it() {
     let hub = hub_with(universe(9000, 13), Options { core_limit: 40, window: Duration::from_secs(1), ..options() });
     let end = hub.universe().max_id() + 1;
     let dir = TestDir::new();
-    let plan = dir.path("plan");
-    success(&run(octoshard(&hub.url())
-        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "2", "--out"])
-        .arg(&plan)));
+    let plan = plan_ids(&hub, &dir.path("plan"), end, 2);
     let children: Vec<_> = ["shard-0000", "shard-0001"]
         .iter()
         .map(|name| {
@@ -194,10 +191,7 @@ fn no_token_reaches_logs_errors_databases_or_artifacts() {
         .arg(dir.path("x.sqlite")));
     let mut seen = stderr(&output) + &stdout(&output);
     success(&output);
-    let plan = dir.path("plan");
-    success(&run(octoshard(&hub.url())
-        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "1", "--out"])
-        .arg(&plan)));
+    let plan = plan_ids(&hub, &dir.path("plan"), end, 1);
     let gz = dir.path("shard.sqlite.gz");
     let output = run(octoshard(&hub.url())
         .env("RUST_LOG", "trace")

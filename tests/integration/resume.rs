@@ -36,11 +36,7 @@ fn crawl_and_kill(hub: &fakehub::FakeHub, manifest: &std::path::Path, out: &std:
 }
 
 fn plan_one_shard(hub: &fakehub::FakeHub, dir: &TestDir, end: u64) -> std::path::PathBuf {
-    let plan = dir.path("plan");
-    success(&run(octoshard(&hub.url())
-        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "1", "--out"])
-        .arg(&plan)));
-    plan.join("shard-0000.yaml")
+    plan_ids(hub, &dir.path("plan"), end, 1).join("shard-0000.yaml")
 }
 
 #[test]

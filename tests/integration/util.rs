@@ -306,3 +306,11 @@ pub fn run_all(hub: &FakeHub, out: &Path, shards: u32, extra: &[&str]) -> String
         .arg(out));
     success(&output)
 }
+
+/// Plans `ids:0..to` into `shards` equal id spans (no probes) in `out`; returns `out`.
+pub fn plan_ids(hub: &FakeHub, out: &Path, to: u64, shards: u32) -> std::path::PathBuf {
+    success(&run(octoshard(&hub.url())
+        .args(["plan", "--probes", "0", "--source", &format!("ids:0..{to}"), "--shards", &shards.to_string(), "--out"])
+        .arg(out)));
+    out.to_path_buf()
+}

@@ -82,10 +82,7 @@ fn merge_summarises_missing_shards_and_refused_inputs_and_annotates_them() {
     let hub = hub(2_000, options());
     let end = hub.universe().max_id() + 1;
     let dir = TestDir::new();
-    let plan = dir.path("plan");
-    success(&run(octoshard(&hub.url())
-        .args(["plan", "--source", &format!("ids:0..{end}"), "--shards", "3", "--probes", "0", "--out"])
-        .arg(&plan)));
+    let plan = plan_ids(&hub, &dir.path("plan"), end, 3);
     let shards = dir.path("shards");
     std::fs::create_dir_all(&shards).unwrap();
     success(&run(octoshard(&hub.url())
