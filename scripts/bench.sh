@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repos=${1:-20000}
 work=$(mktemp -d)
-trap 'if [ -n "${hub_pid:-}" ]; then kill "$hub_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+. scripts/lib/fakehub.sh
+trap 'stop_fakehub; rm -rf "$work"' EXIT
 cargo build --release --quiet -p octoshard -p fakehub
 bin=./target/release/octoshard
 
@@ -25,15 +26,12 @@ printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "median
 ls "$work/plan-big" | grep -c '^shard-' | sed 's/^/manifests: /'
 
 echo "== plan ids:0.. against the simulated GitHub (20,000 repositories, 1 s budget windows)"
-./target/release/fakehub --repos 20000 --seed 7 --window-secs 1 --tokens bench-token \
-  --truth "$work/truth.json" >"$work/url" 2>"$work/hub.log" &
-hub_pid=$!
-for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
-url=$(head -n 1 "$work/url")
+start_fakehub ./target/release/fakehub "$work" --repos 20000 --seed 7 --window-secs 1 --tokens bench-token \
+  --truth "$work/truth.json"
 for shards in 64 1024; do
   probes=$((shards * 3 < 175 ? 175 : shards * 3))
   rm -rf "$work/plan-$shards"
-  GITHUB_API_URL="$url" GITHUB_TOKEN=bench-token "$bin" -v plan --source ids:0.. --shards "$shards" \
+  GITHUB_TOKEN=bench-token "$bin" -v plan --source ids:0.. --shards "$shards" \
     --probes "$probes" --out "$work/plan-$shards" 2>"$work/plan-$shards.log" >/dev/null
   python3 - "$work/truth.json" "$work/plan-$shards" "$work/plan-$shards.log" "$shards" "$probes" <<'PY'
 import bisect, glob, json, re, sys
@@ -50,7 +48,8 @@ print(f"{shards} shards, --probes {probes}: {field('requests')} requests, gather
       f"({max(counts)/max(min(counts),1):.2f}x), {sum(counts)} of {len(ids)}")
 PY
 done
-kill "$hub_pid" 2>/dev/null || true
+stop_fakehub
+unset GITHUB_API_URL
 
 echo "== local crawl (scripts/simulate.sh $repos 8 4)"
 bash scripts/simulate.sh "$repos" 8 4

@@ -18,8 +18,9 @@ repos=${1:-1000000}
 shards=${2:-64}
 big=$((shards / 8 > 0 ? shards / 8 : 1))
 work=$(mktemp -d "${TMPDIR:-/tmp}/octoshard-load.XXXXXX")
+. scripts/lib/fakehub.sh
 cleanup() {
-  if [ -n "${hub_pid:-}" ]; then kill "$hub_pid" 2>/dev/null || true; fi
+  stop_fakehub
   if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -30,16 +31,10 @@ started=$(date +%s.%N)
 elapsed() { python3 -c 'import sys, time; print(f"{time.time() - float(sys.argv[1]):.1f}")' "$1"; }
 
 # One window per second for every budget: the server's limits must not be what this measures.
-./target/release/fakehub --repos "$repos" --tokens load-token --window-secs 1 --search-window-secs 1 \
-  --truth "$work/truth.json" >"$work/url" 2>"$work/hub.log" &
-hub_pid=$!
-for _ in $(seq 600); do [ -s "$work/url" ] && break; kill -0 "$hub_pid" 2>/dev/null || break; sleep 0.1; done
-if [ ! -s "$work/url" ]; then
-  echo "fakehub did not start:" >&2; cat "$work/hub.log" >&2; exit 1
-fi
-export GITHUB_API_URL; GITHUB_API_URL=$(head -n 1 "$work/url")
+start_fakehub ./target/release/fakehub "$work" --repos "$repos" --tokens load-token --window-secs 1 \
+  --search-window-secs 1 --truth "$work/truth.json"
 export GITHUB_TOKEN=load-token
-end=$(($(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_id"])' "$work/truth.json") + 1))
+end=$(truth_end "$work/truth.json")
 echo "simulated GitHub at $GITHUB_API_URL: $(tail -n 1 "$work/hub.log" | sed 's/^fakehub: //')"
 
 # The runner: one python process per command, so RUSAGE_CHILDREN's maximum is that command's own

@@ -24,7 +24,8 @@ if [ -z "${WORK:-}" ]; then
   WORK=$(mktemp -d)
   cleanup_work=1
 fi
-trap 'if [ -n "${hub_pid:-}" ]; then kill "$hub_pid" 2>/dev/null || true; fi; if [ -n "${cleanup_work:-}" ]; then rm -rf "$WORK"; fi' EXIT
+. scripts/lib/fakehub.sh
+trap 'stop_fakehub; if [ -n "${cleanup_work:-}" ]; then rm -rf "$WORK"; fi' EXIT
 mkdir -p "$WORK"
 
 if [ -z "${OCTOSHARD_BIN:-}" ]; then
@@ -34,13 +35,9 @@ fi
 if [ -z "${GITHUB_API_URL:-}" ]; then
   [ -x target/debug/fakehub ] || cargo build --quiet -p fakehub
   export OCTOSHARD_TOKENS=local-workflow-token
-  target/debug/fakehub --repos "$repos" --tokens "$OCTOSHARD_TOKENS" --search-window-secs 1 \
-    --truth "$WORK/truth.json" >"$WORK/hub.url" 2>"$WORK/hub.log" &
-  hub_pid=$!
-  for _ in $(seq 100); do [ -s "$WORK/hub.url" ] && break; sleep 0.1; done
-  export GITHUB_API_URL; GITHUB_API_URL=$(head -n 1 "$WORK/hub.url")
-  max_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_id"])' "$WORK/truth.json")
-  SOURCE=${SOURCE:-ids:0..$((max_id + 1))}
+  start_fakehub target/debug/fakehub "$WORK" --repos "$repos" --tokens "$OCTOSHARD_TOKENS" --search-window-secs 1 \
+    --truth "$WORK/truth.json"
+  SOURCE=${SOURCE:-ids:0..$(truth_end "$WORK/truth.json")}
 fi
 SOURCE=${SOURCE:-ids:0..}
 FAIL_SHARD=${FAIL_SHARD:-$(printf 'shard-%04d' 3)}

@@ -10,19 +10,17 @@ repos=${1:-20000}
 shards=${2:-8}
 jobs=${3:-4}
 work=$(mktemp -d)
-trap 'if [ -n "${hub_pid:-}" ]; then kill "$hub_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+. scripts/lib/fakehub.sh
+trap 'stop_fakehub; rm -rf "$work"' EXIT
 
 cargo build --release --quiet -p octoshard -p fakehub
-./target/release/fakehub --repos "$repos" --tokens simulated-token --truth "$work/truth.json" >"$work/url" 2>"$work/hub.log" &
-hub_pid=$!
-for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
-url=$(head -n 1 "$work/url")
-max_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["max_id"])' "$work/truth.json")
-echo "simulated GitHub at $url with $repos repositories (max id $max_id)"
+start_fakehub ./target/release/fakehub "$work" --repos "$repos" --tokens simulated-token --truth "$work/truth.json"
+end_id=$(truth_end "$work/truth.json")
+echo "simulated GitHub at $GITHUB_API_URL with $repos repositories (ids below $end_id)"
 
 start=$(date +%s.%N)
-GITHUB_API_URL="$url" GITHUB_TOKEN=simulated-token ./target/release/octoshard run \
-  --source "ids:0..$((max_id + 1))" --shards "$shards" --jobs "$jobs" --out "$work/x.sqlite"
+GITHUB_TOKEN=simulated-token ./target/release/octoshard run \
+  --source "ids:0..$end_id" --shards "$shards" --jobs "$jobs" --out "$work/x.sqlite"
 end=$(date +%s.%N)
 
 python3 - "$work/x.sqlite" "$work/truth.json" "$start" "$end" <<'PY'

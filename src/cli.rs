@@ -222,6 +222,7 @@ pub fn main() -> ExitCode {
         }
     };
     init_tracing(&cli);
+    actions::enable_workflow_commands(env_value("GITHUB_ACTIONS").as_deref() == Some("true"));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -239,7 +240,6 @@ pub fn main() -> ExitCode {
 }
 
 fn report_error(error: &Error) {
-    actions::enable_workflow_commands(env_value("GITHUB_ACTIONS").as_deref() == Some("true"));
     actions::error("octoshard failed", &error.to_string());
     eprintln!("error: {error}");
     if let Some(hint) = error.hint() {
@@ -269,7 +269,6 @@ fn init_tracing(cli: &Cli) {
 }
 
 async fn execute(command: Command) -> Result<()> {
-    actions::enable_workflow_commands(env_value("GITHUB_ACTIONS").as_deref() == Some("true"));
     let actions = ActionsEnv {
         output: std::env::var_os("GITHUB_OUTPUT").filter(|v| !v.is_empty()).map(PathBuf::from),
         step_summary: std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty()).map(PathBuf::from),
@@ -382,10 +381,7 @@ async fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
         actions::append_output(path, "shards", &plan.manifests.len().to_string()).map_err(io)?;
         actions::append_output(path, "plan_id", &plan.file.plan_id).map_err(io)?;
     }
-    if let Some(path) = &actions.step_summary {
-        actions::append_summary(path, &actions::plan_summary_markdown(&plan))
-            .map_err(|source| Error::Io { path: path.clone(), source })?;
-    }
+    append_step_summary(actions, || actions::plan_summary_markdown(&plan))?;
     let estimate = &plan.file.estimate;
     tracing::info!(
         "plan {}: {} shards in {waves} wave(s) written to {}; about {:.0} repositories, {:.1} credential-hours ({} budget), {:.1} h per job, {:.1} h in all{}",
@@ -511,11 +507,10 @@ fn parse_deadline(deadline: Option<&str>) -> Result<Option<Duration>> {
     deadline.map(|d| crate::time::parse_duration(d).map_err(|e| Error::Usage(format!("--deadline: {e}")))).transpose()
 }
 
-/// Appends a crawl table to the step summary, when there is one.
-fn write_step_summary(actions: &ActionsEnv, title: &str, crawls: &[crawl::CrawlSummary]) -> Result<()> {
+/// Appends Markdown to the step summary, when there is one (built only then).
+fn append_step_summary(actions: &ActionsEnv, markdown: impl FnOnce() -> String) -> Result<()> {
     if let Some(path) = &actions.step_summary {
-        actions::append_summary(path, &actions::crawl_summary_markdown(title, crawls))
-            .map_err(|source| Error::Io { path: path.clone(), source })?;
+        actions::append_summary(path, &markdown()).map_err(|source| Error::Io { path: path.clone(), source })?;
     }
     Ok(())
 }
@@ -534,7 +529,9 @@ async fn crawl_command(args: CrawlArgs, actions: &ActionsEnv) -> Result<()> {
     let summary = crawl::crawl(&github, &request).await?;
     drop(group);
     annotate_crawl(&summary);
-    write_step_summary(actions, &format!("octoshard crawl {}", summary.shard), std::slice::from_ref(&summary))?;
+    append_step_summary(actions, || {
+        actions::crawl_summary_markdown(&format!("octoshard crawl {}", summary.shard), std::slice::from_ref(&summary))
+    })?;
     match summary.status {
         ShardStatus::Failed => Err(Error::WorkFailed { shard: summary.shard, errors: summary.errors }),
         ShardStatus::Deadline | ShardStatus::Completed => Ok(()),
@@ -578,11 +575,7 @@ fn report_merge(report: &MergeReport, actions: &ActionsEnv) -> Result<()> {
             ),
         );
     }
-    if let Some(path) = &actions.step_summary {
-        actions::append_summary(path, &actions::merge_summary_markdown(report))
-            .map_err(|source| Error::Io { path: path.clone(), source })?;
-    }
-    Ok(())
+    append_step_summary(actions, || actions::merge_summary_markdown(report))
 }
 
 fn merge_command(args: MergeArgs, actions: &ActionsEnv) -> Result<()> {
@@ -654,7 +647,7 @@ async fn run_command(args: RunArgs, actions: &ActionsEnv) -> Result<()> {
     }
     let github = Arc::new(github_client(&args.network)?);
     let report = run::run(github, &request).await?;
-    write_step_summary(actions, "octoshard run", &report.crawls)?;
+    append_step_summary(actions, || actions::crawl_summary_markdown("octoshard run", &report.crawls))?;
     report.crawls.iter().for_each(annotate_crawl);
     report_merge(&report.merge, actions)?;
     let requests: u64 = report.crawls.iter().map(|c| c.stats.requests).sum();

@@ -97,7 +97,6 @@ impl Error {
         if usage { EXIT_USAGE } else { EXIT_FAILURE }
     }
 
-    /// A suggestion for the user, when there is a useful one.
     /// A write failed for want of space: SQLite's full / I/O error, or ENOSPC / EFBIG.
     fn is_out_of_space(&self) -> bool {
         let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(self);
@@ -117,6 +116,7 @@ impl Error {
         false
     }
 
+    /// A suggestion for the user, when there is a useful one.
     pub fn hint(&self) -> Option<&'static str> {
         let github = match self {
             Error::Github(error) | Error::Crawl(CrawlError::Github(error)) => Some(error),

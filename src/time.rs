@@ -15,6 +15,12 @@ pub fn rfc3339(at: SystemTime) -> String {
     humantime::format_rfc3339_millis(at).to_string()
 }
 
+/// Seconds since the epoch of an RFC 3339 timestamp (GitHub's `createdAt`, `created_at`).
+pub fn epoch_seconds(text: &str) -> Option<u64> {
+    let at = humantime::parse_rfc3339(text).ok()?;
+    Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
+}
+
 /// Parses durations such as `5h30m`, `90s` or `2h 15m` (the manifest and `--deadline` syntax).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("`{text}` is not a duration ({e}); try 5h30m or 90s"))

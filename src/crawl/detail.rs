@@ -11,8 +11,8 @@ use crate::store::{RepositoryRow, Store, Tombstone};
 
 use super::{CrawlError, ItemOutcome, Progress, ShardContext};
 
-/// GitHub's limit of ids per `nodes(ids:)` query.
-pub const BATCH: usize = 100;
+/// Repositories per detail query: GitHub's limit of ids per `nodes(ids:)` query.
+pub const BATCH: usize = crate::github::graphql::NODES_PER_QUERY;
 
 /// The repository fields every detail query asks for (DESIGN.md §5's repository columns).
 pub(super) const FIELDS: &str = "id databaseId nameWithOwner name owner { login } description

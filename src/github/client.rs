@@ -38,6 +38,8 @@ pub struct GitHub {
     answered: AtomicBool,
     /// When a budget wait was last logged (ms since start), to log waits once, not per task.
     last_wait_log: AtomicU64,
+    /// Attempts sent so far, every kind and retry included.
+    sent: AtomicU64,
     started: Instant,
 }
 
@@ -144,6 +146,7 @@ impl GitHub {
             policy: config.policy,
             answered: AtomicBool::new(false),
             last_wait_log: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
             started: Instant::now(),
         })
     }
@@ -181,6 +184,18 @@ impl GitHub {
     /// The latest reading of a credential's budget on a resource: `(limit, remaining, reset epoch)`.
     pub fn rate_limit(&self, credential: usize, resource: &str) -> Option<(u64, u64, u64)> {
         self.book.reading(credential, resource)
+    }
+
+    /// Requests sent through this client so far (every attempt, retries and App token requests
+    /// included): what a caller spent is the difference between two readings.
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Sends one attempt, counting it.
+    async fn send(&self, builder: reqwest::RequestBuilder) -> Result<(u16, HeaderMap, Vec<u8>), reqwest::Error> {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        send(builder).await
     }
 
     /// Builds an absolute URL from an API path (`/repositories?since=0`).
@@ -294,7 +309,7 @@ impl GitHub {
             if let Some(body) = &request.body {
                 builder = builder.header(CONTENT_TYPE, "application/json").body(body.clone());
             }
-            let outcome = send(builder).await;
+            let outcome = self.send(builder).await;
             drop(permit);
             let mut record = RequestRecord {
                 at: started_at,
@@ -478,7 +493,7 @@ impl GitHub {
             let started_at = crate::time::now_rfc3339();
             let clock = Instant::now();
             let permit = self.permits.acquire().await.expect("semaphore never closed");
-            let outcome = send(self.http.post(&url).header(AUTHORIZATION, jwt)).await;
+            let outcome = self.send(self.http.post(&url).header(AUTHORIZATION, jwt)).await;
             drop(permit);
             let mut record = RequestRecord {
                 at: started_at,

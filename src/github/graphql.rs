@@ -11,6 +11,9 @@ use super::client::{Request, github_message};
 use super::retry::backoff;
 use super::{GitHub, GithubError, RequestKind, RequestRecord};
 
+/// GitHub's limit of ids per `nodes(ids:)` query (and of aliased lookups octoshard puts in one).
+pub const NODES_PER_QUERY: usize = 100;
+
 /// One entry of a GraphQL `errors` array.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 pub struct GraphqlError {

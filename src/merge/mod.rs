@@ -310,6 +310,12 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
             [],
         )?;
         let count = |sql: &str| tx.query_row(sql, [], |row| row.get::<_, u64>(0));
+        // One pass over the shard's request log for the summary's figures.
+        let (requests, retries, waited_ms): (u64, u64, i64) = tx.query_row(
+            "SELECT count(*), coalesce(sum(attempt > 1), 0), coalesce(sum(waited_ms), 0) FROM src.api_requests",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )?;
         let taken = Taken {
             path: candidate.path.clone(),
             shard: candidate.shard.clone(),
@@ -318,12 +324,9 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
                 count("SELECT count(*) FROM src.work_items WHERE status = 'completed'")?,
                 count("SELECT count(*) FROM src.work_items")?,
             ),
-            requests: count("SELECT count(*) FROM src.api_requests")?,
-            retries: count("SELECT count(*) FROM src.api_requests WHERE attempt > 1")?,
-            waited_seconds: tx
-                .query_row("SELECT coalesce(sum(waited_ms), 0) FROM src.api_requests", [], |row| row.get::<_, i64>(0))?
-                as f64
-                / 1000.0,
+            requests,
+            retries,
+            waited_seconds: waited_ms as f64 / 1000.0,
             duration_seconds: tx.query_row(
                 "SELECT coalesce(sum((julianday(finished_at) - julianday(started_at)) * 86400.0), 0.0)
                  FROM src.shard_runs WHERE finished_at IS NOT NULL",

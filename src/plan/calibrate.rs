@@ -3,8 +3,8 @@
 //! several times too big. Search counts are exact over any creation-time range, and ids grow with
 //! creation time, so a count of `created:` up to the time of an id is the number of public
 //! repositories below that id. Each shard cut is checked that way and moved until it holds its
-//! share (regula falsi on the probes' model, with bisection every other try so a misleading model
-//! cannot stall it).
+//! share (regula falsi between the counts around it, with an even split every other try so a
+//! misleading model cannot stall it).
 //!
 //! The clock for an id comes from the repositories at the probes' page edges (one GraphQL query
 //! per 100), interpolated in between. Search only counts forks that have more stars than their
@@ -19,16 +19,15 @@ use tokio::task::JoinSet;
 
 use super::ids::{Anchor, Model, SETTLED, Sample};
 use super::search::{self, FIRST_SECOND, LAST_SECOND};
+use crate::github::graphql::NODES_PER_QUERY;
 use crate::github::{GitHub, GithubError, RequestKind};
+use crate::time::epoch_seconds;
 
 /// What every count asks for: all public repositories, forks included.
 const EVERYTHING: &str = "fork:true";
 
 /// Searches sent at once (the GitHub layer paces them to the search budget).
 const PARALLEL_COUNTS: usize = 8;
-
-/// GitHub's limit of ids per `nodes(ids:)` query.
-const NODES_PER_QUERY: usize = 100;
 
 /// Creation times of known repositories, by id.
 #[derive(Clone, Debug, Default)]
@@ -66,28 +65,22 @@ impl Timeline {
 }
 
 /// Reads the creation time of repositories by node id (GraphQL, 100 per query).
-pub async fn timeline(github: &GitHub, repositories: &[(u64, String)]) -> Result<(Timeline, u64), GithubError> {
+pub async fn timeline(github: &GitHub, repositories: &[(u64, String)]) -> Result<Timeline, GithubError> {
     const QUERY: &str = "query($ids: [ID!]!) {\n  rateLimit { cost remaining resetAt limit }\n  nodes(ids: $ids) {\n    ... on Repository { databaseId createdAt }\n  }\n}";
     let mut points = Vec::with_capacity(repositories.len());
-    let mut requests = 0;
     for chunk in repositories.chunks(NODES_PER_QUERY) {
         let ids: Vec<&str> = chunk.iter().map(|(_, node)| node.as_str()).collect();
         let response = github.graphql(QUERY, json!({ "ids": ids }), RequestKind::Probe).await?;
-        requests += response.records.len() as u64;
         let nodes = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
         for node in nodes {
             let id = node.get("databaseId").and_then(Value::as_u64);
-            let created = node
-                .get("createdAt")
-                .and_then(Value::as_str)
-                .and_then(|text| humantime::parse_rfc3339(text).ok())
-                .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok());
+            let created = node.get("createdAt").and_then(Value::as_str).and_then(epoch_seconds);
             if let (Some(id), Some(created)) = (id, created) {
-                points.push((id, created.as_secs()));
+                points.push((id, created));
             }
         }
     }
-    Ok((Timeline::new(points), requests))
+    Ok(Timeline::new(points))
 }
 
 /// Results per count request: when a whole interval fits in one page, its repositories come back
@@ -155,7 +148,7 @@ impl Counter {
                 if repository.id > lo.id && repository.id < x {
                     anchors.push(Anchor { id: repository.id, below: lo.below + rank as u64 });
                 }
-                if let Some(second) = repository.created_at.as_deref().and_then(epoch_second) {
+                if let Some(second) = repository.created_at.as_deref().and_then(epoch_seconds) {
                     clock.push((repository.id, second));
                 }
             }
@@ -168,14 +161,14 @@ impl Counter {
     }
 
     /// Moves the cuts of `shards` equal shards until each is settled or `budget` counts are spent.
-    /// `anchors` must already hold the count at `to`. Returns the counts spent.
+    /// `anchors` must already hold the count at `to`.
     pub async fn refine(
         &mut self,
         samples: &[Sample],
         anchors: &mut Vec<Anchor>,
         shards: u32,
         budget: u64,
-    ) -> Result<u64, GithubError> {
+    ) -> Result<(), GithubError> {
         let mut spent = 0;
         let mut tries: HashMap<u32, u32> = HashMap::new();
         while spent < budget {
@@ -188,14 +181,8 @@ impl Counter {
             spent += asks.len() as u64;
             anchors.extend(self.measure(&asks).await?);
         }
-        Ok(spent)
+        Ok(())
     }
-}
-
-/// Seconds since the epoch of an RFC 3339 time.
-fn epoch_second(text: &str) -> Option<u64> {
-    let time = humantime::parse_rfc3339(text).ok()?;
-    Some(time.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
 }
 
 /// The counts to make next, one per unsettled cut: the whole bracket when it fits one page (its

@@ -232,14 +232,14 @@ impl<'a> Model<'a> {
     }
 }
 
-/// Cuts `[from, to)` by the probes alone (no counts).
-pub fn cut(samples: &[Sample], from: u64, to: u64, count: u32) -> Vec<u64> {
-    Model::new(samples, &[], from, to).cut(count)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Cuts `[from, to)` by the probes alone (no counts).
+    fn cut(samples: &[Sample], from: u64, to: u64, count: u32) -> Vec<u64> {
+        Model::new(samples, &[], from, to).cut(count)
+    }
 
     /// A synthetic id space: density 1.0 in [0, 1000), 0.05 in [1000, 21000), 1.0 in [21000, 22000).
     fn density_at(id: u64) -> f64 {

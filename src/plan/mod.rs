@@ -249,6 +249,7 @@ pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
 pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Result<Facts, PlanError> {
     validate(request)?;
     let need_github = || github.ok_or_else(|| invalid(request, "this source needs the GitHub API"));
+    let sent_before = github.map_or(0, |g| g.requests_sent());
     let mut facts = Facts::default();
     match &request.source {
         Source::Ids { from, to } => {
@@ -257,7 +258,6 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
                 Some(to) => *to,
                 None => {
                     let (end, probes) = probe::find_end(need_github()?, *from).await?;
-                    facts.requests += probes.len() as u64;
                     facts.id_end = Some(end);
                     known = probes;
                     end
@@ -271,15 +271,16 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
             }
         }
         Source::Search(query) => {
-            let (slices, unsplittable, requests) = search::slice(need_github()?, query).await?;
+            let (slices, unsplittable) = search::slice(need_github()?, query).await?;
             facts.slices = slices;
             facts.unsplittable = unsplittable;
-            facts.requests += requests;
         }
         Source::Repos(path) => facts.names = read_names(path)?,
         Source::Leftovers(dir) => facts.leftovers = Some(read_leftovers(dir)?),
         Source::Starred(_) | Source::User(_) | Source::Org(_) | Source::Trending { .. } => {}
     }
+    // The GitHub layer counts every attempt it sends; the plan records what planning cost.
+    facts.requests = github.map_or(0, |g| g.requests_sent()) - sent_before;
     Ok(facts)
 }
 
@@ -295,28 +296,24 @@ async fn calibrated_samples(
     known: Vec<probe::Probe>,
     facts: &mut Facts,
 ) -> Result<(), PlanError> {
+    let sent_before = github.requests_sent();
+    let left = || request.probes.saturating_sub(github.requests_sent() - sent_before);
     let probes = (request.probes / 16).max(request.probes.min(2));
-    let (samples, mut edges, made) = probe::sample_density(github, from, end, probes, known).await?;
-    facts.requests += made;
+    let (samples, mut edges) = probe::sample_density(github, from, end, probes, known).await?;
     facts.samples = samples;
-    let left = request.probes.saturating_sub(made);
-    if left < 4 || edges.is_empty() {
+    if left() < 4 || edges.is_empty() {
         return Ok(());
     }
     // The clock at the end of the range: the newest repository (open range) or the first one
     // past it, so counts up to `end` neither miss the newest nor take in what lies beyond.
     let last = if facts.id_end == Some(end) { end.saturating_sub(2) } else { end - 1 };
     edges.extend(probe::probe(github, last).await?.edges);
-    facts.requests += 1;
-    let (timeline, graphql) = calibrate::timeline(github, &edges).await?;
-    facts.requests += graphql;
+    let timeline = calibrate::timeline(github, &edges).await?;
     let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
     facts.anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
-    facts.requests += 1;
     let model = Model::new(&facts.samples, &facts.anchors, from, end);
     let shards = id_shard_count(request, &model);
-    let budget = left.saturating_sub(graphql + 2);
-    facts.requests += counter.refine(&facts.samples, &mut facts.anchors, shards, budget).await?;
+    counter.refine(&facts.samples, &mut facts.anchors, shards, left()).await?;
     Ok(())
 }
 

@@ -105,15 +105,15 @@ pub async fn find_end(github: &GitHub, from: u64) -> Result<(u64, Vec<Probe>), G
 
 /// Samples the density of `[from, to)` with at most `budget` probes: an even first pass with half
 /// the budget (in parallel), then one probe at a time where the estimate is least certain.
-/// Probes already made (`known`) count as samples. Returns the samples (sorted), the
-/// repositories at the pages' edges, and the probes made here.
+/// Probes already made (`known`) count as samples. Returns the samples (sorted) and the
+/// repositories at the pages' edges.
 pub async fn sample_density(
     github: &Arc<GitHub>,
     from: u64,
     to: u64,
     budget: u64,
     known: Vec<Probe>,
-) -> Result<(Vec<Sample>, Vec<(u64, String)>, u64), GithubError> {
+) -> Result<(Vec<Sample>, Vec<(u64, String)>), GithubError> {
     let mut samples: Vec<Sample> = Vec::with_capacity(budget as usize);
     let mut edges = Vec::new();
     for probe in known.into_iter().filter(|p| p.sample.since < to) {
@@ -153,5 +153,5 @@ pub async fn sample_density(
     }
     edges.sort_unstable();
     edges.dedup();
-    Ok((samples, edges, made))
+    Ok((samples, edges))
 }

@@ -76,21 +76,19 @@ pub async fn count_and_list(github: &GitHub, query: &str, per_page: u32) -> Resu
 }
 
 /// Slices of at most [`SEARCH_CAP`] results covering every result of `query`, in creation order,
-/// plus the slices that could not be cut small enough, and the count requests spent.
-pub async fn slice(github: &GitHub, query: &str) -> Result<(Vec<Slice>, Vec<Slice>, u64), GithubError> {
+/// plus the slices that could not be cut small enough.
+pub async fn slice(github: &GitHub, query: &str) -> Result<(Vec<Slice>, Vec<Slice>), GithubError> {
     if query.contains("created:") {
         // The user fixed the creation range; count it once and report it if it is too big.
         let count = count(github, query).await?;
         let slice = Slice { query: query.to_string(), count };
-        return Ok(if count <= SEARCH_CAP { (vec![slice], vec![], 1) } else { (vec![], vec![slice], 1) });
+        return Ok(if count <= SEARCH_CAP { (vec![slice], vec![]) } else { (vec![], vec![slice]) });
     }
-    let mut requests = 0;
     let mut fitting: Vec<((u64, u64), u64)> = Vec::new();
     let mut too_big = Vec::new();
     // Depth first, earliest half first: the slices come out in time order.
     let mut stack = vec![(FIRST_SECOND, LAST_SECOND)];
     while let Some(range) = stack.pop() {
-        requests += 1;
         let count = count(github, &restricted(query, range)).await?;
         if count == 0 {
             continue;
@@ -105,7 +103,7 @@ pub async fn slice(github: &GitHub, query: &str) -> Result<(Vec<Slice>, Vec<Slic
             stack.push((range.0, middle));
         }
     }
-    Ok((merge_adjacent(query, fitting), too_big, requests))
+    Ok((merge_adjacent(query, fitting), too_big))
 }
 
 /// Joins neighbouring slices while their counts still fit under the cap (counts of disjoint

@@ -171,23 +171,10 @@ fn no_token_reaches_logs_errors_databases_or_artifacts() {
     let end = hub.universe().max_id() + 1;
     let dir = TestDir::new();
     let summary = dir.write("step_summary.md", "");
-    let output = run(octoshard(&hub.url())
-        .env("GITHUB_TOKEN", TOKEN)
+    let output = run(run_all_command(&hub, 2)
         .env("RUST_LOG", "trace")
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .args([
-            "-vv",
-            "run",
-            "--retry-delay",
-            "1ms",
-            "--probes",
-            "0",
-            "--source",
-            &format!("ids:0..{end}"),
-            "--shards",
-            "2",
-            "--out",
-        ])
+        .args(["-vv", "--out"])
         .arg(dir.path("x.sqlite")));
     let mut seen = stderr(&output) + &stdout(&output);
     success(&output);

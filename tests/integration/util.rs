@@ -285,26 +285,27 @@ pub fn assert_detail_equals_truth(db: &Path, hub: &FakeHub, from: u64, to: u64) 
     }
 }
 
+/// `octoshard run` over the whole universe of `hub` in `shards` shards (no probes), without `--out`.
+pub fn run_all_command(hub: &FakeHub, shards: u32) -> Command {
+    let end = hub.universe().max_id() + 1;
+    let mut command = octoshard(&hub.url());
+    command.env("GITHUB_TOKEN", TOKEN).args([
+        "run",
+        "--retry-delay",
+        "1ms",
+        "--probes",
+        "0",
+        "--source",
+        &format!("ids:0..{end}"),
+        "--shards",
+        &shards.to_string(),
+    ]);
+    command
+}
+
 /// Runs `octoshard run` over the whole universe of `hub` with extra arguments; returns stderr.
 pub fn run_all(hub: &FakeHub, out: &Path, shards: u32, extra: &[&str]) -> String {
-    let end = hub.universe().max_id() + 1;
-    let output = run(octoshard(&hub.url())
-        .env("GITHUB_TOKEN", TOKEN)
-        .args([
-            "run",
-            "--retry-delay",
-            "1ms",
-            "--probes",
-            "0",
-            "--source",
-            &format!("ids:0..{end}"),
-            "--shards",
-            &shards.to_string(),
-        ])
-        .args(extra)
-        .arg("--out")
-        .arg(out));
-    success(&output)
+    success(&run(run_all_command(hub, shards).args(extra).arg("--out").arg(out)))
 }
 
 /// Plans `ids:0..to` into `shards` equal id spans (no probes) in `out`; returns `out`.
