@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
 use crate::actions::{self, ActionsEnv};
@@ -21,7 +22,7 @@ use crate::{Error, Result};
 /// Crawl GitHub at any scale: plan shards, crawl them in a GitHub Actions matrix (or locally),
 /// merge the results into one SQLite database.
 #[derive(Debug, Parser)]
-#[command(name = "octoshard", version, about, long_about = None)]
+#[command(name = "octoshard", version, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     /// More log detail (-v debug, -vv trace).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]
@@ -33,6 +34,30 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// Examples, environment and exit codes, below `octoshard --help`.
+const AFTER_HELP: &str = "\
+Examples:
+  octoshard run --source ids:1..100000 --shards 8 --jobs 4 --out repos.sqlite
+  octoshard plan --source 'search:language:rust stars:>100' --out plan
+  octoshard crawl --manifest plan/shard-0003.yaml --out out/shard-0003.sqlite.gz --deadline 5h30m
+  octoshard merge --plan plan --out merged.sqlite out/
+  octoshard run --source leftovers:merged.sqlite.leftovers --out rest.sqlite
+
+Environment:
+  GITHUB_TOKEN, GH_TOKEN, OCTOSHARD_TOKENS  a token, or a pool (comma or newline separated);
+                                            set but empty is an error (see --anonymous)
+  OCTOSHARD_APP_ID, OCTOSHARD_APP_KEY, OCTOSHARD_APP_INSTALLATION_IDS  a GitHub App
+  GITHUB_API_URL      REST API base (default https://api.github.com)
+  GITHUB_GRAPHQL_URL  GraphQL endpoint (default <GITHUB_API_URL>/graphql)
+  OCTOSHARD_SOURCE, OCTOSHARD_TODAY  --source and --today of plan and run
+  GITHUB_ACTIONS, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY  GitHub Actions integration
+  RUST_LOG            log filter (overrides -v / -q)
+
+Exit codes:
+  0  everything asked for is stored, or a deadline stopped it and the rest is in the leftovers
+  1  runtime failure: network, disk, failed work items (what was fetched is stored)
+  2  usage or input error: bad flag, source, manifest, token, URL or merge input";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -56,13 +81,14 @@ pub struct PlanOptionsArgs {
     #[arg(long, env = "OCTOSHARD_SOURCE", value_name = "SPEC")]
     pub source: String,
     /// Number of shards (matrix jobs); default: sized so that every job finishes in --job-hours.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub shards: Option<u32>,
     /// The most jobs one matrix may hold (GitHub's limit is 256).
-    #[arg(long, default_value_t = plan::MATRIX_JOB_LIMIT, value_name = "N")]
+    #[arg(long, default_value_t = plan::MATRIX_JOB_LIMIT, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(plan::MATRIX_JOB_LIMIT)))]
     pub max_jobs: u32,
     /// The most matrices (waves) the crawl workflow runs one after another.
-    #[arg(long, default_value_t = 4, value_name = "N")]
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_waves: u32,
     /// What to collect, comma separated: metadata, pulls, issues, runs, contributors, commits,
     /// snapshot, archive.
@@ -72,10 +98,10 @@ pub struct PlanOptionsArgs {
     #[arg(long, default_value_t = 5000, value_name = "N")]
     pub requests_per_hour: u32,
     /// Independent credentials the crawls will share (e.g. GitHub App installations).
-    #[arg(long, default_value_t = 1, value_name = "N")]
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub credentials: u32,
     /// Crawl jobs running at once (the workflow's max-parallel).
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_parallel: u32,
     /// Hours a crawl job may run (hosted runners stop jobs at 6 hours).
     #[arg(long, default_value_t = 5.5, value_name = "HOURS")]
@@ -87,6 +113,10 @@ pub struct PlanOptionsArgs {
     /// Plan id written into every manifest (default: derived from the source, options and work).
     #[arg(long, value_name = "ID")]
     pub plan_id: Option<String>,
+    /// The day `trending` counts back from (YYYY-MM-DD, UTC; default: today): the same date gives
+    /// the same plan on any day.
+    #[arg(long, env = "OCTOSHARD_TODAY", value_name = "DATE")]
+    pub today: Option<String>,
 }
 
 /// `plan` arguments.
@@ -113,9 +143,13 @@ pub struct PlanArgs {
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
     /// GitHub token (default: OCTOSHARD_TOKENS, then GITHUB_TOKEN, then GH_TOKEN; none: anonymous,
-    /// 60 requests/hour). Repeat for a pool.
+    /// 60 requests/hour). Repeat for a pool. An empty token is an error, not anonymous access.
     #[arg(long, value_name = "TOKEN", hide_default_value = true)]
     pub token: Vec<String>,
+    /// Crawl without any token, on the anonymous budget (60 requests an hour, no GraphQL), even
+    /// if the environment holds an empty token variable.
+    #[arg(long, conflicts_with_all = ["token", "app_id", "app_key", "installation_id"])]
+    pub anonymous: bool,
     /// GitHub App id (with --app-key and --installation-id; env OCTOSHARD_APP_ID).
     #[arg(long, value_name = "ID")]
     pub app_id: Option<u64>,
@@ -139,7 +173,7 @@ pub struct NetworkArgs {
     #[arg(long, default_value = "60s", value_name = "DURATION")]
     pub secondary_wait: String,
     /// Requests in flight at once (GitHub's secondary limit is 100).
-    #[arg(long, default_value_t = 16, value_name = "N")]
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100).map(usize::from))]
     pub max_concurrency: usize,
     /// Share of each rate-limit window left unspent for other jobs on the same credential.
     #[arg(long, default_value_t = 0.01, value_name = "FRACTION")]
@@ -195,7 +229,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub options: PlanOptionsArgs,
     /// Shards crawled at once.
-    #[arg(long, default_value_t = 4, value_name = "J")]
+    #[arg(long, default_value_t = 4, value_name = "J", value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub jobs: usize,
     /// Per-shard deadline (e.g. 5h30m).
     #[arg(long, value_name = "DURATION")]
@@ -298,6 +332,10 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
     if let Some(deadline) = &deadline {
         crate::time::parse_duration(deadline).map_err(|e| Error::Usage(format!("--deadline: {e}")))?;
     }
+    let today = match &options.today {
+        Some(date) => crate::time::check_date(date.trim()).map_err(|e| Error::Usage(format!("--today: {e}")))?,
+        None => crate::time::now_rfc3339()[..10].to_string(),
+    };
     if !(options.job_hours > 0.0 && options.job_hours.is_finite()) {
         return Err(Error::Usage(format!("--job-hours {} must be a positive number", options.job_hours)));
     }
@@ -316,7 +354,7 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
         deadline,
         plan_id: options.plan_id.clone(),
         probes: options.probes,
-        today: crate::time::now_rfc3339()[..10].to_string(),
+        today,
     })
 }
 
@@ -346,13 +384,13 @@ async fn plan_command(args: PlanArgs, actions: &ActionsEnv) -> Result<()> {
     );
     drop(group);
     for slice in &plan.file.unsplittable {
-        actions::warning(
-            "search slice over 1,000 results",
-            &format!(
-                "`{}` counts {} results in one second; its crawl keeps the first 1,000 and leaves the rest as failed work",
-                slice.query, slice.count
-            ),
+        let reason = slice.reason.as_deref().unwrap_or("it cannot be cut");
+        let message = format!(
+            "`{}` counts {} results and {reason}: its crawl stores the first 1,000 and records the slice as failed work",
+            slice.query, slice.count
         );
+        tracing::warn!("search slice over 1,000 results: {message}");
+        actions::warning("search slice over 1,000 results", &message);
     }
     if !plan.file.estimate.jobs_fit {
         actions::warning(
@@ -434,17 +472,35 @@ fn env_value(name: &str) -> Option<String> {
 }
 
 /// Every credential given: tokens (flags, else the first of OCTOSHARD_TOKENS, GITHUB_TOKEN,
-/// GH_TOKEN) and GitHub App installations. Empty means anonymous.
+/// GH_TOKEN that is set) and GitHub App installations. Empty means anonymous. A token source that
+/// is set but blank is an error (an unset secret in GitHub Actions is an empty string), unless
+/// `--anonymous` asks for no token at all.
 fn credentials(network: &NetworkArgs) -> Result<Vec<Credential>> {
-    let mut tokens: Vec<String> = network.token.iter().map(|t| t.trim().to_string()).collect();
-    if tokens.is_empty() {
-        if let Some(pool) = env_value("OCTOSHARD_TOKENS") {
-            tokens = pool.split([',', '\n']).map(|t| t.trim().to_string()).collect();
-        } else if let Some(token) = env_value("GITHUB_TOKEN").or_else(|| env_value("GH_TOKEN")) {
-            tokens.push(token);
+    if network.anonymous {
+        return Ok(Vec::new());
+    }
+    let empty = |name: &str| {
+        Error::Usage(format!(
+            "{name} is empty (in GitHub Actions, a secret that is not set is an empty string): give a token, or --anonymous to crawl without one (60 requests an hour)"
+        ))
+    };
+    let mut tokens: Vec<String> = Vec::new();
+    let mut blank_variable = None;
+    if !network.token.is_empty() {
+        for token in &network.token {
+            if token.trim().is_empty() {
+                return Err(empty("--token"));
+            }
+            tokens.push(token.trim().to_string());
+        }
+    } else if let Some((name, value)) =
+        ["OCTOSHARD_TOKENS", "GITHUB_TOKEN", "GH_TOKEN"].iter().find_map(|n| std::env::var(n).ok().map(|v| (*n, v)))
+    {
+        tokens = value.split([',', '\n']).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+        if tokens.is_empty() {
+            blank_variable = Some(name);
         }
     }
-    tokens.retain(|t| !t.is_empty());
     let mut unique = Vec::new();
     for token in tokens {
         if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -500,7 +556,10 @@ fn credentials(network: &NetworkArgs) -> Result<Vec<Credential>> {
             ));
         }
     }
-    Ok(credentials)
+    match blank_variable {
+        Some(name) if credentials.is_empty() => Err(empty(name)),
+        _ => Ok(credentials),
+    }
 }
 
 fn parse_deadline(deadline: Option<&str>) -> Result<Option<Duration>> {
@@ -589,7 +648,25 @@ fn merge_command(args: MergeArgs, actions: &ActionsEnv) -> Result<()> {
     let report = merge::merge(&request)?;
     drop(group);
     report_merge(&report, actions)?;
-    refused_error(&report)
+    refused_error(&report)?;
+    unfinished_error(&report)
+}
+
+/// Exit 0 only when everything is stored or what is left stopped at a deadline.
+fn unfinished_error(report: &MergeReport) -> Result<()> {
+    let mut reasons = std::collections::BTreeMap::new();
+    for item in report.leftovers.iter().filter(|item| item.reason != "deadline") {
+        *reasons.entry(item.reason.as_str()).or_insert(0usize) += 1;
+    }
+    match &report.leftovers_file {
+        Some(file) if !reasons.is_empty() => Err(Error::Unfinished {
+            out: report.out.clone(),
+            count: reasons.values().sum(),
+            reasons: reasons.iter().map(|(reason, n)| format!("{reason}: {n}")).collect::<Vec<_>>().join(", "),
+            leftovers: file.clone(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn refused_error(report: &MergeReport) -> Result<()> {
@@ -642,9 +719,6 @@ async fn run_command(args: RunArgs, actions: &ActionsEnv) -> Result<()> {
         deadline: parse_deadline(args.deadline.as_deref())?,
         previous: args.previous,
     };
-    if request.jobs == 0 {
-        return Err(Error::Usage("--jobs must be at least 1".into()));
-    }
     let github = Arc::new(github_client(&args.network)?);
     let report = run::run(github, &request).await?;
     append_step_summary(actions, || actions::crawl_summary_markdown("octoshard run", &report.crawls))?;

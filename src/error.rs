@@ -56,6 +56,19 @@ pub enum Error {
         /// `path: reason` for each refused input.
         refused: Vec<String>,
     },
+    /// A merge wrote its output, but work that did not stop at a deadline is unfinished (failed,
+    /// interrupted or missing shards): it is in the leftovers.
+    #[error("merged into {}, but {count} work item(s) are unfinished ({reasons}): see {}", out.display(), leftovers.display())]
+    Unfinished {
+        /// The output written.
+        out: PathBuf,
+        /// Unfinished items.
+        count: usize,
+        /// Counts by reason (`failed: 2, missing: 1`).
+        reasons: String,
+        /// The leftovers file.
+        leftovers: PathBuf,
+    },
     /// Some shards of a `run` failed; what they stored is merged and their work is in leftovers.
     #[error("{} shard(s) failed: {}", failed.len(), failed.join("; "))]
     ShardsFailed {
@@ -86,7 +99,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         let usage = match self {
             Error::Source(_) | Error::Manifest(_) | Error::Usage(_) | Error::InputsRefused { .. } => true,
-            Error::Plan(PlanError::Invalid { .. }) => true,
+            Error::Plan(PlanError::Invalid { .. } | PlanError::Input { .. }) => true,
             Error::Github(error) | Error::Crawl(CrawlError::Github(error)) => error.is_input_error(),
             Error::Crawl(CrawlError::OtherShard { .. }) => true,
             Error::Merge(MergeError::NothingUsable { .. } | MergeError::Plan { .. }) => true,
@@ -126,12 +139,16 @@ impl Error {
             Some(GithubError::BadCredentials { .. }) => {
                 Some("check --token / GITHUB_TOKEN / GH_TOKEN: the token may be mistyped, expired or revoked")
             }
+            Some(GithubError::InvalidUrl { variable: "GITHUB_GRAPHQL_URL", .. }) => {
+                Some("check GITHUB_GRAPHQL_URL (default: GITHUB_API_URL followed by /graphql)")
+            }
             Some(GithubError::Unreachable { .. } | GithubError::InvalidUrl { .. }) => {
                 Some("check GITHUB_API_URL (default https://api.github.com) and the network")
             }
             _ => match self {
                 Error::Source(_) => Some("see `octoshard plan --help` for the source kinds"),
                 Error::Manifest(_) => Some("manifests are written by `octoshard plan`; see README \"Shard manifests\""),
+                Error::Unfinished { .. } => Some("plan the unfinished work with --source leftovers:DIR"),
                 Error::WorkFailed { .. } | Error::ShardsFailed { .. } => {
                     Some("what was fetched is stored; re-run the same command to retry the failed work")
                 }

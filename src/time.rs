@@ -21,6 +21,17 @@ pub fn epoch_seconds(text: &str) -> Option<u64> {
     Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
 }
 
+/// Checks a `YYYY-MM-DD` date (a real day of the calendar) and returns it.
+pub fn check_date(text: &str) -> Result<String, String> {
+    let well_formed = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if well_formed && humantime::parse_rfc3339(&format!("{text}T00:00:00Z")).is_ok() {
+        Ok(text.to_string())
+    } else {
+        Err(format!("`{text}` is not a YYYY-MM-DD date"))
+    }
+}
+
 /// Parses durations such as `5h30m`, `90s` or `2h 15m` (the manifest and `--deadline` syntax).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| format!("`{text}` is not a duration ({e}); try 5h30m or 90s"))
@@ -41,6 +52,14 @@ mod tests {
         assert_eq!(d, Duration::from_secs(5 * 3600 + 30 * 60));
         assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
         assert!(parse_duration("soon").unwrap_err().contains("soon"));
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        assert_eq!(check_date("2024-02-29").unwrap(), "2024-02-29");
+        for bad in ["2023-02-29", "2024-2-29", "24-02-29", "today", "2024-02-29T00:00:00Z", ""] {
+            assert!(check_date(bad).unwrap_err().contains(&format!("`{bad}`")), "{bad}");
+        }
     }
 
     #[test]

@@ -614,8 +614,8 @@ fn good_shard() -> &'static (Vec<u8>, Vec<u8>) {
         ] {
             store.set_meta(key, value).unwrap();
         }
-        store.init_work(SHARD, &[WorkItem::IdRange { from: 0, to: 10 }]).unwrap();
-        let run = store.start_run(SHARD).unwrap();
+        store.init_work(PLAN_ID, SHARD, &[WorkItem::IdRange { from: 0, to: 10 }]).unwrap();
+        let run = store.start_run(PLAN_ID, SHARD).unwrap();
         let rows: Vec<RepositoryRow> = (3..5)
             .map(|id| RepositoryRow {
                 id,

@@ -49,6 +49,7 @@ pub(super) async fn drain(
         let response = response?;
         let nodes = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
         if nodes.len() != ids.len() {
+            crate::github::ledger::spill(response.records);
             return Err(crate::github::GithubError::Unexpected {
                 url: context.github.graphql_url().to_string(),
                 reason: format!("asked for {} nodes, got {}", ids.len(), nodes.len()),

@@ -81,11 +81,8 @@ pub(super) async fn crawl(
                 (rows, next_since, newest_seen, Some(known))
             }
             (status, _, _) => {
-                return Err(GithubError::Unexpected {
-                    url,
-                    reason: format!("HTTP {status} (is GITHUB_API_URL a GitHub REST API?)"),
-                }
-                .into());
+                let reason = format!("HTTP {status} (is GITHUB_API_URL a GitHub REST API?)");
+                return Err(response.fail(GithubError::Unexpected { url, reason }).into());
             }
         };
         if let Some(next) = next_since

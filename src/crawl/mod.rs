@@ -131,10 +131,7 @@ impl CrawlError {
     /// Errors that stop the whole shard (the others fail one work item and the crawl goes on).
     fn is_fatal(&self) -> bool {
         match self {
-            CrawlError::Github(error) => {
-                error.is_input_error()
-                    || matches!(error, GithubError::Unreachable { .. } | GithubError::ForeignLink { .. })
-            }
+            CrawlError::Github(error) => error.is_input_error() || matches!(error, GithubError::Unreachable { .. }),
             _ => true,
         }
     }
@@ -214,8 +211,9 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
         .deadline
         .or_else(|| manifest.budget.deadline.as_deref().and_then(|d| crate::time::parse_duration(d).ok()));
     let mut progress = Progress::new(shard, deadline);
-    let run = store.start_run(shard)?;
-    let result = crawl_items(&context, &mut store, &mut progress, manifest).await;
+    let run = store.start_run(&manifest.plan_id, shard)?;
+    // Requests that fail for good are accounted to this shard like the others.
+    let result = crate::github::ledger::scope(crawl_items(&context, &mut store, &mut progress, manifest)).await;
     let (status, errors) = match result {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -242,6 +240,9 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
 fn open_shard(path: &Path, manifest: &Manifest) -> Result<Store, CrawlError> {
     let mut store = Store::open(path)?;
     let expected = format!("{} of plan {}", manifest.shard.name, manifest.plan_id);
+    if store.meta("merged_shards")?.is_some() {
+        return Err(CrawlError::OtherShard { path: path.to_path_buf(), found: "a merged database".into(), expected });
+    }
     if let (Some(plan), Some(shard)) = (store.meta("plan_id")?, store.meta("shard")?) {
         let found = format!("{shard} of plan {plan}");
         if found != expected {
@@ -259,7 +260,13 @@ fn open_shard(path: &Path, manifest: &Manifest) -> Result<Store, CrawlError> {
     ] {
         store.set_meta(key, &value)?;
     }
-    store.init_work(&manifest.shard.name, &manifest.work)?;
+    store.record_plan(&crate::store::PlanRow {
+        plan_id: manifest.plan_id.clone(),
+        source: manifest.source.clone(),
+        collect: manifest.collect.clone(),
+        shard_count: Some(manifest.shard.count),
+    })?;
+    store.init_work(&manifest.plan_id, &manifest.shard.name, &manifest.work)?;
     Ok(store)
 }
 
@@ -321,6 +328,9 @@ async fn crawl_items(
                 return Ok((ShardStatus::Deadline, errors));
             }
             Err(error) => {
+                let failed = crate::github::ledger::take();
+                store.record_requests(shard, &failed)?;
+                progress.failed(&failed);
                 store.set_item_status(shard, state.idx, WorkStatus::Failed, Some(&error.to_string()))?;
                 if error.is_fatal() {
                     return Err(error);

@@ -52,9 +52,12 @@ pub(super) async fn crawl(
     cursor: Option<&str>,
 ) -> Result<ItemOutcome, CrawlError> {
     let (base, kind) = listing(item);
-    let limit = match item {
-        WorkItem::Search { limit, .. } => u64::from(limit.unwrap_or(SEARCH_CAP as u32)).min(SEARCH_CAP),
-        _ => u64::MAX,
+    // A search without a limit must get every result: more than the cap is a failure. A limit
+    // (trending's top 1,000) asks for the first results only.
+    let (limit, wants_all) = match item {
+        WorkItem::Search { limit: Some(limit), .. } => (u64::from(*limit).min(SEARCH_CAP), false),
+        WorkItem::Search { limit: None, .. } => (SEARCH_CAP, true),
+        _ => (u64::MAX, false),
     };
     let mut page: u64 = cursor.and_then(|c| c.parse().ok()).unwrap_or(1);
     let mut listing_done = page == 0;
@@ -70,7 +73,7 @@ pub(super) async fn crawl(
         let items: Vec<MinimalRepository> = match (response.status, kind) {
             (200, RequestKind::Search) => {
                 let answer: SearchPage = response.json()?;
-                if answer.total_count > SEARCH_CAP && limit > SEARCH_CAP {
+                if answer.total_count > SEARCH_CAP && wants_all {
                     overflow = Some(answer.total_count);
                 }
                 if answer.incomplete_results {
@@ -83,17 +86,18 @@ pub(super) async fn crawl(
             }
             (200, _) => response.json()?,
             (404, RequestKind::Listing) => {
-                tracing::warn!("{}: {item}: GitHub answered 404 (the account is gone or renamed)", progress.shard());
-                store.commit_page(
-                    progress.shard(),
-                    idx,
-                    &Page { rows: &[], cursor: "0", completed: true, records: &response.records, etag: None },
-                )?;
-                return Ok(ItemOutcome::Completed);
+                let hint = match item {
+                    WorkItem::OwnerRepos { login, owner: OwnerKind::Org } if is_user(context, login).await => {
+                        format!("; `{login}` is a user, not an organization: use user:{login}")
+                    }
+                    _ => String::new(),
+                };
+                let reason = format!("GitHub has no account by that name (404): misspelled, renamed or deleted{hint}");
+                return Err(response.fail(GithubError::Unexpected { url, reason }).into());
             }
             (status, _) => {
                 let reason = format!("HTTP {status}: {}", crate::github::github_message(&response.body));
-                return Err(GithubError::Unexpected { url, reason }.into());
+                return Err(response.fail(GithubError::Unexpected { url, reason }).into());
             }
         };
         let fetched_at = crate::time::now_rfc3339();
@@ -101,8 +105,8 @@ pub(super) async fn crawl(
         let take = limit.saturating_sub(offset).min(items.len() as u64) as usize;
         let rows: Vec<RepositoryRow> = items[..take].iter().map(|r| listing_row(r, &fetched_at)).collect();
         let next = response.next_link();
-        if let Some(next) = &next {
-            context.github.check_same_origin(next)?;
+        if let Some(Err(error)) = next.as_deref().map(|next| context.github.check_same_origin(next)) {
+            return Err(response.fail(error).into());
         }
         listing_done = next.is_none() || offset + items.len() as u64 >= limit;
         let cursor = if listing_done { 0 } else { page + 1 };
@@ -141,6 +145,20 @@ pub(super) async fn crawl(
     }
     store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
     Ok(ItemOutcome::Completed)
+}
+
+/// True when `login` is a user (one page of its repositories answers), for the hint of an
+/// `org:` source that names a user. Its attempts are failures' accounting like the 404's.
+async fn is_user(context: &ShardContext<'_>, login: &str) -> bool {
+    let url = context.github.url(&format!("/users/{login}/repos?per_page=1"));
+    match context.github.get(&url, RequestKind::Listing, None).await {
+        Ok(response) => {
+            let status = response.status;
+            crate::github::ledger::spill(response.records);
+            status == 200
+        }
+        Err(_) => false,
+    }
 }
 
 /// The listing fields of a repository object (the rest comes from GraphQL detail).

@@ -93,6 +93,11 @@ impl Progress {
         self.stats.waited += Duration::from_millis(records.iter().map(|r| r.waited_ms).sum());
     }
 
+    /// Counts the attempts of requests that failed for good (recorded without data).
+    pub fn failed(&mut self, records: &[RequestRecord]) {
+        self.count(records);
+    }
+
     /// Counts a committed detail batch.
     pub fn detail(&mut self, detailed: u64, gone: u64, records: &[RequestRecord]) {
         self.stats.detailed += detailed;

@@ -96,8 +96,17 @@ pub struct ApiResponse {
 impl ApiResponse {
     /// The body as JSON, with the URL in the error.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, GithubError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|e| GithubError::Unexpected { url: self.url.clone(), reason: format!("invalid JSON body ({e})") })
+        serde_json::from_slice(&self.body).map_err(|e| {
+            super::ledger::spill(self.records.clone());
+            GithubError::Unexpected { url: self.url.clone(), reason: format!("invalid JSON body ({e})") }
+        })
+    }
+
+    /// Turns an answer the caller cannot use into `error`, keeping its attempts in the ledger of
+    /// failed requests.
+    pub fn fail(self, error: GithubError) -> GithubError {
+        super::ledger::spill(self.records);
+        error
     }
 
     /// The `rel="next"` link, if any.
@@ -115,9 +124,9 @@ impl GitHub {
     /// Builds the client; fails only on an unusable API URL or an empty credential list.
     pub fn new(config: ClientConfig) -> Result<GitHub, GithubError> {
         let api_url = config.api_url.trim_end_matches('/').to_string();
-        check_base_url(&config.api_url)?;
+        check_base_url("GITHUB_API_URL", &config.api_url)?;
         let graphql_url = config.graphql_url.unwrap_or_else(|| format!("{api_url}/graphql"));
-        check_base_url(&graphql_url)?;
+        check_base_url("GITHUB_GRAPHQL_URL", &graphql_url)?;
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/vnd.github+json"));
         headers.insert("x-github-api-version", HeaderValue::from_static("2022-11-28"));
@@ -128,7 +137,11 @@ impl GitHub {
             .connect_timeout(config.policy.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| GithubError::InvalidUrl { url: api_url.clone(), reason: e.to_string() })?;
+            .map_err(|e| GithubError::InvalidUrl {
+                variable: "GITHUB_API_URL",
+                url: api_url.clone(),
+                reason: e.to_string(),
+            })?;
         let mut credentials = config.credentials;
         if credentials.is_empty() {
             credentials.push(Credential::anonymous());
@@ -230,7 +243,13 @@ impl GitHub {
         let mut earlier = Vec::new();
         let mut failures = 0;
         loop {
-            let mut response = self.get(url, kind, etag).await?;
+            let mut response = match self.get(url, kind, etag).await {
+                Ok(response) => response,
+                Err(error) => {
+                    super::ledger::spill(earlier);
+                    return Err(error);
+                }
+            };
             if response.status != 200 {
                 earlier.append(&mut response.records);
                 response.records = earlier;
@@ -249,6 +268,7 @@ impl GitHub {
                     }
                     earlier.append(&mut response.records);
                     if failures > self.policy.max_retries {
+                        super::ledger::spill(earlier);
                         return Err(GithubError::Unexpected {
                             url: url.to_string(),
                             reason: format!("invalid JSON body after {failures} attempts ({error})"),
@@ -266,8 +286,21 @@ impl GitHub {
     /// returns every other answer (including 304/404/409/410/422) for the caller to judge.
     pub async fn execute(&self, request: Request<'_>) -> Result<ApiResponse, GithubError> {
         self.check_same_origin(request.url)?;
-        let url = request.url;
         let mut records = Vec::new();
+        let result = self.attempt(request, &mut records).await;
+        if result.is_err() {
+            super::ledger::spill(records);
+        }
+        result
+    }
+
+    /// [`GitHub::execute`]'s loop; `records` holds the attempts made so far.
+    async fn attempt(
+        &self,
+        request: Request<'_>,
+        records: &mut Vec<RequestRecord>,
+    ) -> Result<ApiResponse, GithubError> {
+        let url = request.url;
         let mut failures = 0u32;
         let mut waited = Duration::ZERO;
         let resource = request.kind.resource();
@@ -282,7 +315,7 @@ impl GitHub {
                     label: self.credential_labels().join(", "),
                 })?;
             let slot = &self.credentials[lease.credential];
-            let authorization = match self.authorization(lease.credential, &mut records).await {
+            let authorization = match self.authorization(lease.credential, records).await {
                 Ok(value) => value,
                 Err(error) => {
                     self.book.cancel(&lease);
@@ -344,7 +377,7 @@ impl GitHub {
                         return Err(GithubError::Unreachable { url: url.to_string(), attempts: attempt, reason });
                     }
                     let wait = backoff(failures, self.policy.backoff_base, self.policy.backoff_cap);
-                    tracing::warn!("{} failed ({reason}); retry {failures} in {wait:?}", record_path(&records));
+                    tracing::warn!("{} failed ({reason}); retry {failures} in {wait:?}", record_path(records));
                     tokio::time::sleep(wait).await;
                     waited += wait;
                     continue;
@@ -370,7 +403,7 @@ impl GitHub {
                         status,
                         headers,
                         body,
-                        records,
+                        records: std::mem::take(records),
                         credential: lease.credential,
                     });
                 }
@@ -404,7 +437,7 @@ impl GitHub {
                     tracing::warn!(
                         "secondary rate limit for {} on {}; {} waits {wait:?}",
                         slot.credential.label,
-                        record_path(&records),
+                        record_path(records),
                         slot.credential.label
                     );
                 }
@@ -417,7 +450,7 @@ impl GitHub {
                         return Err(GithubError::ServerError { url: url.to_string(), status, attempts: attempt });
                     }
                     let wait = backoff(failures, self.policy.backoff_base, self.policy.backoff_cap);
-                    tracing::warn!("{} answered {status}; retry {failures} in {wait:?}", record_path(&records));
+                    tracing::warn!("{} answered {status}; retry {failures} in {wait:?}", record_path(records));
                     tokio::time::sleep(wait).await;
                     waited += wait;
                 }
@@ -541,9 +574,10 @@ impl GitHub {
         }
     }
 
-    /// Logs a budget wait once (not once per waiting task), at info level when it is long.
+    /// Logs a budget wait once (not once per waiting task), at info level when it is long enough
+    /// for a person to wonder why nothing moves.
     fn log_wait(&self, credential: usize, resource: &str, wait: Duration, why: WaitReason) {
-        if wait < Duration::from_secs(1) || matches!(why, WaitReason::Pacing | WaitReason::InFlight) {
+        if wait < LONG_WAIT || matches!(why, WaitReason::InFlight) {
             tracing::trace!(?why, ?wait, "waiting for budget");
             return;
         }
@@ -559,6 +593,9 @@ impl GitHub {
             WaitReason::Secondary => {
                 tracing::info!("secondary rate limit: {label} waits {wait_text} before its next request")
             }
+            WaitReason::Pacing => tracing::info!(
+                "pacing: the {resource} budget of {label} is spread until its reset; next request in {wait_text}"
+            ),
             _ => tracing::info!(
                 "rate limit: the {resource} budget of every credential is spent; sleeping {wait_text} until {label}'s resets"
             ),
@@ -566,8 +603,11 @@ impl GitHub {
     }
 }
 
-fn check_base_url(url: &str) -> Result<(), GithubError> {
-    let invalid = |reason: &str| GithubError::InvalidUrl { url: url.to_string(), reason: reason.to_string() };
+/// Waits at least this long are logged at the default level, with their reason and length.
+const LONG_WAIT: Duration = Duration::from_secs(3);
+
+fn check_base_url(variable: &'static str, url: &str) -> Result<(), GithubError> {
+    let invalid = |reason: &str| GithubError::InvalidUrl { variable, url: url.to_string(), reason: reason.to_string() };
     let parsed = reqwest::Url::parse(url.trim_end_matches('/')).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
         return Err(invalid("expected an http(s) URL such as https://api.github.com"));

@@ -67,8 +67,22 @@ impl GitHub {
     ) -> Result<GraphqlResponse, GithubError> {
         let body = serde_json::to_vec(&serde_json::json!({ "query": query, "variables": variables }))
             .expect("JSON serializes");
-        let url = self.graphql_url().to_string();
         let mut records = Vec::new();
+        let result = self.graphql_attempts(body, kind, &mut records).await;
+        if result.is_err() {
+            super::ledger::spill(records);
+        }
+        result
+    }
+
+    /// [`GitHub::graphql`]'s loop; `records` holds the attempts whose answers were not usable.
+    async fn graphql_attempts(
+        &self,
+        body: Vec<u8>,
+        kind: RequestKind,
+        records: &mut Vec<RequestRecord>,
+    ) -> Result<GraphqlResponse, GithubError> {
+        let url = self.graphql_url().to_string();
         let mut failures = 0;
         loop {
             let response = self
@@ -105,7 +119,7 @@ impl GitHub {
                         {
                             last.cost = cost as u32;
                         }
-                        return Ok(GraphqlResponse { data, errors, records });
+                        return Ok(GraphqlResponse { data, errors, records: std::mem::take(records) });
                     }
                     Ok(Envelope { errors, .. }) => {
                         let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");

@@ -9,6 +9,7 @@ pub mod budget;
 mod client;
 pub mod credentials;
 pub mod graphql;
+pub mod ledger;
 pub mod link;
 pub mod models;
 pub mod ratelimit;
@@ -153,9 +154,11 @@ pub struct RequestRecord {
 /// A request that could not be completed.
 #[derive(Debug, thiserror::Error)]
 pub enum GithubError {
-    /// The configured API URL is not usable.
-    #[error("invalid GitHub API URL `{url}`: {reason}")]
+    /// A configured URL is not usable.
+    #[error("invalid {variable} `{url}`: {reason}")]
     InvalidUrl {
+        /// Where it came from: `GITHUB_API_URL` or `GITHUB_GRAPHQL_URL`.
+        variable: &'static str,
         /// The URL.
         url: String,
         /// Why.

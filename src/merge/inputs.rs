@@ -13,10 +13,12 @@ pub struct Candidate {
     pub path: PathBuf,
     /// The SQLite file to read (a temporary file for gzip inputs).
     pub database: PathBuf,
-    /// Its plan id.
+    /// Its plan id (a merged database's: the plan it was merged for).
     pub plan_id: String,
-    /// Its shard name.
-    pub shard: String,
+    /// Its shard name; `None` for a merged database.
+    pub shard: Option<String>,
+    /// The shards of `plan_id` a merged database holds.
+    pub merged_shards: Vec<String>,
     /// Its shard count (from the manifest it was crawled from).
     pub shard_count: Option<u32>,
     /// Its source spec.
@@ -145,11 +147,35 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path, expected: &Schema) -> 
         return Err(format!("SQLite integrity check failed ({integrity})").into());
     }
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|e| e.to_string())?;
-    let meta = |key: &str| store.meta(key).map_err(|_| "not an octoshard database (no meta table)".to_string());
-    let stated = meta("schema_version")?;
+    let stated = store.meta("schema_version").map_err(|_| "not an octoshard database (no meta table)".to_string())?;
     if stated.is_none() {
         return Err("not an octoshard database (no schema version)".into());
     }
+    if (1..SCHEMA_VERSION).contains(&version) && stated.as_deref() == Some(version.to_string().as_str()) {
+        // An older octoshard wrote it: merge a migrated copy, never the file itself.
+        drop(store);
+        let migrated = scratch.join(format!("input-{index}.migrated.sqlite"));
+        std::fs::copy(&database, &migrated).map_err(|source| Inspection::Scratch { path: migrated.clone(), source })?;
+        Store::open(&migrated)
+            .and_then(Store::close_for_transfer)
+            .map_err(|e| format!("cannot migrate it from schema version {version} ({e})"))?;
+        return inspect_migrated(path, migrated, expected);
+    }
+    inspect_current(path, database, store, expected)
+}
+
+/// [`inspect`] of a copy migrated to the current schema.
+fn inspect_migrated(path: &Path, database: PathBuf, expected: &Schema) -> Result<Candidate, Inspection> {
+    let store = Store::open_readonly(&database).map_err(|e| format!("cannot open its migrated copy ({e})"))?;
+    inspect_current(path, database, store, expected)
+}
+
+/// The checks of [`inspect`] once the file is unpacked (and migrated).
+fn inspect_current(path: &Path, database: PathBuf, store: Store, expected: &Schema) -> Result<Candidate, Inspection> {
+    let conn = store.conn();
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).map_err(|e| e.to_string())?;
+    let meta = |key: &str| store.meta(key).map_err(|_| "not an octoshard database (no meta table)".to_string());
+    let stated = meta("schema_version")?;
     if version != SCHEMA_VERSION || stated.as_deref() != Some(&SCHEMA_VERSION.to_string()) {
         return Err(format!("schema version {version}, but this octoshard merges version {SCHEMA_VERSION}").into());
     }
@@ -161,10 +187,21 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path, expected: &Schema) -> 
         return Err(format!("its `{name}` differs from octoshard's schema version {SCHEMA_VERSION}").into());
     }
     let plan_id = meta("plan_id")?.ok_or("it has no plan id (was it crawled by octoshard?)")?;
-    let shard = meta("shard")?.ok_or("it has no shard name (was it crawled by octoshard?)")?;
+    let shard = meta("shard")?;
+    let merged_shards = match (&shard, meta("merged_shards")?) {
+        (Some(_), _) => Vec::new(),
+        (None, Some(list)) => serde_json::from_str::<Vec<String>>(&list)
+            .map_err(|_| "its list of merged shards is not readable".to_string())?,
+        (None, None) => {
+            return Err("it has no shard name and is not a merged database (was it crawled by octoshard?)".into());
+        }
+    };
     // Names end up in leftovers, summaries and artifact names: they must be what plan writes.
     crate::plan::manifest::check_name("plan id", &plan_id)?;
-    crate::plan::manifest::check_name("shard name", &shard)?;
+    for name in shard.iter().chain(&merged_shards) {
+        crate::plan::manifest::check_name("shard name", name)?;
+    }
+    store.plans().map_err(|e| format!("cannot read its plans ({e})"))?;
     let newest_run: Option<String> = conn
         .query_row("SELECT max(started_at) FROM shard_runs", [], |row| row.get(0))
         .map_err(|e| format!("cannot read its runs ({e})"))?;
@@ -178,6 +215,7 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path, expected: &Schema) -> 
         collect: meta("collect")?.unwrap_or_else(|| "[\"metadata\"]".into()),
         plan_id,
         shard,
+        merged_shards,
         newest_run: newest_run.unwrap_or_default(),
     })
 }
@@ -221,7 +259,7 @@ mod tests {
         let mut store = Store::open(&path).unwrap();
         store.set_meta("plan_id", "p").unwrap();
         store.set_meta("shard", "shard-0000").unwrap();
-        store.init_work("shard-0000", &[crate::plan::WorkItem::IdRange { from: 0, to: 10 }]).unwrap();
+        store.init_work("p", "shard-0000", &[crate::plan::WorkItem::IdRange { from: 0, to: 10 }]).unwrap();
         store.conn().execute_batch("UPDATE work_items SET spec = '{\"kind\":\"id_range\",\"from\":0,\"to\"'").unwrap();
         store.close_for_transfer().unwrap();
         let Err(Inspection::Refused(reason)) = inspect(&path, 0, dir.path(), &expected) else {

@@ -1,12 +1,13 @@
 //! Leftovers: the unfinished work of a merge (items stopped at a deadline, failed items, and the
 //! work of shards that never arrived), written as one YAML file that a later plan can take up.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{Collect, WorkItem};
-use crate::store::{WorkState, WorkStatus};
+use crate::store::{PlanRow, Store, StoreError, WorkState, WorkStatus};
 
 /// The leftovers file (`leftovers.yaml`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,6 +29,9 @@ pub struct Leftovers {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Leftover {
+    /// The plan it belonged to (absent in files of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_id: Option<String>,
     /// The shard it belonged to.
     pub shard: String,
     /// Why it is left over: `deadline`, `failed`, `interrupted` or `missing`.
@@ -39,8 +43,71 @@ pub struct Leftover {
     pub work: WorkItem,
 }
 
-/// What remains of a work item, given its cursor; `None` if nothing does.
-pub fn remaining(state: &WorkState) -> Option<Leftover> {
+/// The unfinished work of a database: every work item not completed, narrowed past its cursor
+/// but back to the first listed repository still waiting for its detail, less what another plan
+/// completed later (a leftovers run merged with the run it finished).
+pub fn unfinished(store: &Store, plans: &BTreeMap<String, PlanRow>) -> Result<Vec<Leftover>, StoreError> {
+    let states = store.work_items(None)?;
+    let done: Vec<&WorkState> = states.iter().filter(|s| s.status == WorkStatus::Completed).collect();
+    let mut left = Vec::new();
+    for state in states.iter().filter(|s| s.status != WorkStatus::Completed) {
+        let detail = plans.get(&state.plan_id).is_none_or(|plan| plan.collect.contains(&Collect::Metadata));
+        let first_pending = match &state.item {
+            WorkItem::IdRange { from, to } if detail => first_pending_detail(store, *from, *to)?,
+            _ => None,
+        };
+        let Some(leftover) = remaining(state, first_pending) else { continue };
+        let done_later =
+            done.iter().copied().filter(|other| other.plan_id != state.plan_id && other.updated_at > state.updated_at);
+        if plans.len() > 1 && covered(&leftover.work, done_later) {
+            continue;
+        }
+        left.push(leftover);
+    }
+    Ok(left)
+}
+
+/// The lowest id in `[from, to)` listed but still waiting for its detail.
+fn first_pending_detail(store: &Store, from: u64, to: u64) -> Result<Option<u64>, StoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT min(id) FROM repositories WHERE detail_fetched_at IS NULL AND id >= ?1 AND id < ?2",
+            [from as i64, to as i64],
+            |row| row.get::<_, Option<i64>>(0),
+        )
+        .map(|id| id.map(|id| id as u64))
+        .map_err(|e| store.error(e))
+}
+
+/// True when completed work items cover `work`: id ranges whose union spans it, or the same item.
+fn covered<'a>(work: &WorkItem, done: impl Iterator<Item = &'a WorkState>) -> bool {
+    let WorkItem::IdRange { from, to } = work else {
+        return done.into_iter().any(|state| &state.item == work);
+    };
+    let mut ranges: Vec<(u64, u64)> = done
+        .filter_map(|state| match state.item {
+            WorkItem::IdRange { from, to } => Some((from, to)),
+            _ => None,
+        })
+        .collect();
+    ranges.sort_unstable();
+    let mut reached = *from;
+    for (start, end) in ranges {
+        if start > reached {
+            break;
+        }
+        reached = reached.max(end);
+        if reached >= *to {
+            return true;
+        }
+    }
+    false
+}
+
+/// What remains of a work item, given its cursor and the first repository of its range still
+/// waiting for detail; `None` if nothing does.
+pub fn remaining(state: &WorkState, first_pending: Option<u64>) -> Option<Leftover> {
     if state.status == WorkStatus::Completed {
         return None;
     }
@@ -52,14 +119,18 @@ pub fn remaining(state: &WorkState) -> Option<Leftover> {
     let work = match &state.item {
         WorkItem::IdRange { from, to } => {
             let done_through = state.cursor.as_deref().and_then(|c| c.parse::<u64>().ok());
-            let from = match done_through {
+            let mut start = match done_through {
                 Some(since) => (*from).max(since.saturating_add(1)),
                 None => *from,
             };
-            if from >= *to {
+            // Listed but without detail: the listing of those ids is part of what is left.
+            if let Some(pending) = first_pending.filter(|id| (*from..*to).contains(id)) {
+                start = start.min(pending);
+            }
+            if start >= *to {
                 return None;
             }
-            WorkItem::IdRange { from, to: *to }
+            WorkItem::IdRange { from: start, to: *to }
         }
         WorkItem::RepoNames { names } => {
             let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
@@ -72,7 +143,13 @@ pub fn remaining(state: &WorkState) -> Option<Leftover> {
         // added, so a page number from an earlier crawl does not say what is done.
         other @ (WorkItem::Search { .. } | WorkItem::OwnerRepos { .. } | WorkItem::Starred { .. }) => other.clone(),
     };
-    Some(Leftover { shard: state.shard.clone(), reason: reason.into(), error: state.error.clone(), work })
+    Some(Leftover {
+        plan_id: Some(state.plan_id.clone()),
+        shard: state.shard.clone(),
+        reason: reason.into(),
+        error: state.error.clone(),
+        work,
+    })
 }
 
 /// The file name of the leftovers file inside its folder.
@@ -93,6 +170,7 @@ mod tests {
 
     fn state(status: WorkStatus, cursor: Option<&str>) -> WorkState {
         WorkState {
+            plan_id: "p".into(),
             shard: "shard-0001".into(),
             idx: 0,
             item: WorkItem::IdRange { from: 100, to: 200 },
@@ -101,22 +179,55 @@ mod tests {
             attempts: 1,
             stored: 0,
             error: None,
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
         }
     }
 
     #[test]
     fn remaining_work_starts_after_the_cursor() {
-        assert_eq!(remaining(&state(WorkStatus::Completed, Some("199"))), None);
+        assert_eq!(remaining(&state(WorkStatus::Completed, Some("199")), None), None);
         assert_eq!(
-            remaining(&state(WorkStatus::Pending, None)).unwrap().work,
+            remaining(&state(WorkStatus::Pending, None), None).unwrap().work,
             WorkItem::IdRange { from: 100, to: 200 }
         );
-        let left = remaining(&state(WorkStatus::Pending, Some("150"))).unwrap();
+        let left = remaining(&state(WorkStatus::Pending, Some("150")), None).unwrap();
         assert_eq!((left.work, left.reason.as_str()), (WorkItem::IdRange { from: 151, to: 200 }, "deadline"));
         assert_eq!(
-            remaining(&state(WorkStatus::Failed, Some("40"))).unwrap().work,
+            remaining(&state(WorkStatus::Failed, Some("40")), None).unwrap().work,
             WorkItem::IdRange { from: 100, to: 200 }
         );
-        assert_eq!(remaining(&state(WorkStatus::Processing, Some("199"))), None);
+        assert_eq!(remaining(&state(WorkStatus::Processing, Some("199")), None), None);
+    }
+
+    #[test]
+    fn rows_waiting_for_detail_pull_the_range_back() {
+        // Regression (issue 10.2): listed up to 150, detail stored only below 120.
+        let left = remaining(&state(WorkStatus::Pending, Some("150")), Some(120)).unwrap();
+        assert_eq!(left.work, WorkItem::IdRange { from: 120, to: 200 });
+        let left = remaining(&state(WorkStatus::Processing, Some("199")), Some(190)).unwrap();
+        assert_eq!(left.work, WorkItem::IdRange { from: 190, to: 200 });
+        // A pending row outside the range says nothing about it.
+        let left = remaining(&state(WorkStatus::Pending, Some("150")), Some(20)).unwrap();
+        assert_eq!(left.work, WorkItem::IdRange { from: 151, to: 200 });
+    }
+
+    #[test]
+    fn id_ranges_are_covered_by_the_union_of_completed_ranges() {
+        let done = |ranges: &[(u64, u64)]| -> Vec<WorkState> {
+            ranges
+                .iter()
+                .map(|&(from, to)| WorkState {
+                    item: WorkItem::IdRange { from, to },
+                    ..state(WorkStatus::Completed, None)
+                })
+                .collect()
+        };
+        let work = WorkItem::IdRange { from: 150, to: 200 };
+        assert!(covered(&work, done(&[(180, 200), (100, 160), (160, 181)]).iter()));
+        assert!(!covered(&work, done(&[(100, 160), (161, 200)]).iter()));
+        assert!(!covered(&work, done(&[(150, 199)]).iter()));
+        let search = WorkItem::Search { query: "q".into(), sort: None, limit: None };
+        let same = WorkState { item: search.clone(), ..state(WorkStatus::Completed, None) };
+        assert!(covered(&search, [same].iter()));
     }
 }

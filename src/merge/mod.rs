@@ -14,7 +14,7 @@ pub use inputs::Refused;
 pub use leftovers::{Leftover, Leftovers};
 
 use crate::plan::{Collect, Manifest};
-use crate::store::{Store, StoreError};
+use crate::store::{PlanRow, Store, StoreError};
 
 /// What `merge` needs, already validated by the CLI layer.
 #[derive(Clone, Debug)]
@@ -136,70 +136,80 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
             Err(inputs::Inspection::Scratch { path, source }) => return Err(MergeError::Io { path, source }),
         }
     }
-    // One plan per merge: the plan folder's, or else the first usable input's.
-    let plan_id = plan.as_ref().map(|(id, _)| id.clone()).or_else(|| candidates.first().map(|c| c.plan_id.clone()));
+    // Merged databases (an earlier run, its leftovers' run, yesterday's database) join whatever
+    // their plans; shard files belong to one plan: the plan folder's, or else the first one's.
+    let (mut shard_inputs, mut merged_inputs): (Vec<_>, Vec<_>) =
+        candidates.into_iter().partition(|c| c.shard.is_some());
+    merged_inputs.sort_by(|a, b| a.newest_run.cmp(&b.newest_run).then(a.path.cmp(&b.path)));
+    let plan_id = plan
+        .as_ref()
+        .map(|(id, _)| id.clone())
+        .or_else(|| shard_inputs.first().map(|c| c.plan_id.clone()))
+        .or_else(|| merged_inputs.last().map(|c| c.plan_id.clone()));
     let Some(plan_id) = plan_id else {
         return Err(MergeError::NothingUsable { refused });
     };
-    let (mut same_plan, other_plan): (Vec<_>, Vec<_>) = candidates.into_iter().partition(|c| c.plan_id == plan_id);
-    if let Some((_, manifests)) = &plan {
-        let (known, unknown): (Vec<_>, Vec<_>) =
-            same_plan.into_iter().partition(|c| manifests.iter().any(|m| m.shard.name == c.shard));
-        same_plan = known;
-        for candidate in unknown {
-            refused.push(Refused {
-                path: candidate.path,
-                reason: format!("its shard {} is not in plan {plan_id}", candidate.shard),
-            });
-        }
-    }
-    for candidate in other_plan {
-        refused.push(Refused {
-            path: candidate.path,
-            reason: format!("it belongs to plan {}, not to plan {plan_id}", candidate.plan_id),
-        });
-    }
+    shard_inputs.retain(|candidate| {
+        let reason = if candidate.plan_id != plan_id {
+            format!("it belongs to plan {}, not to plan {plan_id}", candidate.plan_id)
+        } else if let Some((_, manifests)) = &plan
+            && !manifests.iter().any(|m| Some(&m.shard.name) == candidate.shard.as_ref())
+        {
+            format!("its shard {} is not in plan {plan_id}", candidate.shard.as_deref().unwrap_or_default())
+        } else {
+            return true;
+        };
+        refused.push(Refused { path: candidate.path.clone(), reason });
+        false
+    });
     // The newest copy of each shard wins (a re-run job uploads a second attempt).
     let mut newest: BTreeMap<String, inputs::Candidate> = BTreeMap::new();
     let mut superseded = Vec::new();
-    for candidate in same_plan {
-        match newest.remove(&candidate.shard) {
+    for candidate in shard_inputs {
+        let shard = candidate.shard.clone().unwrap_or_default();
+        match newest.remove(&shard) {
             Some(kept) => {
                 let (winner, loser) =
                     if candidate.newest_run > kept.newest_run { (candidate, kept) } else { (kept, candidate) };
                 superseded.push(Refused {
                     path: loser.path.clone(),
-                    reason: format!("an older copy of {} than {}", loser.shard, winner.path.display()),
+                    reason: format!("an older copy of {shard} than {}", winner.path.display()),
                 });
-                newest.insert(winner.shard.clone(), winner);
+                newest.insert(shard, winner);
             }
             None => {
-                newest.insert(candidate.shard.clone(), candidate);
+                newest.insert(shard, candidate);
             }
         }
     }
-    if newest.is_empty() {
+    if newest.is_empty() && merged_inputs.is_empty() {
         return Err(MergeError::NothingUsable { refused });
     }
 
     let temporary = temporary_beside(&request.out)?;
     let mut output = Store::open(temporary.path())?;
     let mut taken = Vec::new();
-    for candidate in newest.values() {
+    // Merged databases first, oldest first, then the shards: rows and work items keep the newest
+    // version whatever the order, and the plan's own files come last for its metadata.
+    for candidate in merged_inputs.iter().chain(newest.values()) {
         taken.push(fold(&mut output, candidate)?);
     }
-    let first = newest.values().next().expect("at least one input");
     let expected: Vec<String> = match &plan {
         Some((_, manifests)) => manifests.iter().map(|m| m.shard.name.clone()).collect(),
         None => Vec::new(),
     };
-    let present: BTreeSet<&str> = newest.keys().map(String::as_str).collect();
-    let missing_shards: Vec<String> =
-        expected.iter().filter(|name| !present.contains(name.as_str())).cloned().collect();
-    let mut left: Vec<Leftover> = output.work_items(None)?.iter().filter_map(leftovers::remaining).collect();
+    let present: BTreeSet<String> = newest
+        .keys()
+        .cloned()
+        .chain(merged_inputs.iter().filter(|c| c.plan_id == plan_id).flat_map(|c| c.merged_shards.iter().cloned()))
+        .collect();
+    let missing_shards: Vec<String> = expected.iter().filter(|name| !present.contains(*name)).cloned().collect();
+    let plans: BTreeMap<String, PlanRow> = output.plans()?.into_iter().map(|p| (p.plan_id.clone(), p)).collect();
+    let mut left = leftovers::unfinished(&output, &plans)?;
     if let Some((_, manifests)) = &plan {
         for manifest in manifests.iter().filter(|m| missing_shards.contains(&m.shard.name)) {
             left.extend(manifest.work.iter().map(|work| Leftover {
+                plan_id: Some(manifest.plan_id.clone()),
                 shard: manifest.shard.name.clone(),
                 reason: "missing".into(),
                 error: None,
@@ -207,13 +217,19 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
             }));
         }
     }
-    let (source, collect) = match &plan {
-        Some((_, manifests)) => (manifests[0].source.clone(), manifests[0].collect.clone()),
-        None => (
-            first.source.clone(),
-            serde_json::from_str::<Vec<Collect>>(&first.collect).unwrap_or(vec![Collect::Metadata]),
-        ),
+    let (source, mut collect) = match (&plan, plans.get(&plan_id)) {
+        (Some((_, manifests)), _) => (manifests[0].source.clone(), manifests[0].collect.clone()),
+        (None, Some(row)) => (row.source.clone(), row.collect.clone()),
+        (None, None) => (String::new(), vec![Collect::Metadata]),
     };
+    // Leftovers of several plans are planned together: they collect what any of them did.
+    for item in &left {
+        if let Some(row) = item.plan_id.as_ref().and_then(|id| plans.get(id)) {
+            collect.extend(row.collect.iter().copied());
+        }
+    }
+    collect.sort();
+    collect.dedup();
     for (key, value) in [
         ("plan_id", plan_id.clone()),
         ("source", source.clone()),
@@ -223,7 +239,7 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     ] {
         output.set_meta(key, &value)?;
     }
-    if let Some(count) = first.shard_count {
+    if let Some(count) = plans.get(&plan_id).and_then(|p| p.shard_count) {
         output.set_meta("shard_count", &count.to_string())?;
     }
     let repositories = output.repository_count()?;
@@ -295,11 +311,27 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
              WHERE excluded.fetched_at > main.etags.fetched_at",
             [],
         )?;
-        tx.execute("INSERT OR REPLACE INTO main.work_items SELECT * FROM src.work_items", [])?;
+        // The newest state of each work item wins: a re-run's copy, or the later merge.
+        tx.execute(
+            &format!(
+                "INSERT INTO main.work_items ({WORK_COLUMNS}) SELECT {WORK_COLUMNS} FROM src.work_items WHERE true
+                 ON CONFLICT (plan_id, shard, idx) DO UPDATE SET status = excluded.status, cursor = excluded.cursor,
+                    attempts = excluded.attempts, stored = excluded.stored, error = excluded.error,
+                    updated_at = excluded.updated_at
+                 WHERE excluded.updated_at > main.work_items.updated_at"
+            ),
+            [],
+        )?;
+        tx.execute("INSERT OR IGNORE INTO main.plans SELECT plan_id, source, collect, shard_count FROM src.plans", [])?;
+        // A file written before its plan was recorded: its meta says which plan it is.
+        tx.execute(
+            "INSERT OR IGNORE INTO main.plans (plan_id, source, collect, shard_count) VALUES (?1, ?2, ?3, ?4)",
+            params![candidate.plan_id, candidate.source, candidate.collect, candidate.shard_count],
+        )?;
         tx.execute("INSERT OR REPLACE INTO main.missing_repositories SELECT * FROM src.missing_repositories", [])?;
         tx.execute(
-            "INSERT INTO main.shard_runs (shard, started_at, finished_at, status, repositories, requests, error, tool_version)
-             SELECT shard, started_at, finished_at, status, repositories, requests, error, tool_version FROM src.shard_runs",
+            "INSERT INTO main.shard_runs (plan_id, shard, started_at, finished_at, status, repositories, requests, error, tool_version)
+             SELECT plan_id, shard, started_at, finished_at, status, repositories, requests, error, tool_version FROM src.shard_runs",
             [],
         )?;
         tx.execute(
@@ -318,7 +350,7 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
         )?;
         let taken = Taken {
             path: candidate.path.clone(),
-            shard: candidate.shard.clone(),
+            shard: candidate.shard.clone().unwrap_or_else(|| format!("merged:{}", candidate.plan_id)),
             repositories: count("SELECT count(*) FROM src.repositories")?,
             work_done: (
                 count("SELECT count(*) FROM src.work_items WHERE status = 'completed'")?,
@@ -344,6 +376,9 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
     output.conn().execute("DETACH DATABASE src", params![]).map_err(sql)?;
     result.map_err(sql)
 }
+
+/// The columns of `work_items`, in the order merge copies them.
+const WORK_COLUMNS: &str = "plan_id, shard, idx, kind, spec, status, cursor, attempts, stored, error, updated_at";
 
 fn temporary_beside(out: &Path) -> Result<tempfile::NamedTempFile, MergeError> {
     let dir = match out.parent() {

@@ -141,6 +141,42 @@ pub enum Collect {
     Archive,
 }
 
+impl Collect {
+    /// The kinds this build collects; the others are refused by name (never accepted and
+    /// ignored). Without `metadata` a crawl stores the listing fields only (id, node id, name,
+    /// owner, description, fork): no GraphQL detail.
+    pub const AVAILABLE: &'static [Collect] = &[Collect::Metadata];
+
+    /// The name used in flags and manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Collect::Metadata => "metadata",
+            Collect::Pulls => "pulls",
+            Collect::Issues => "issues",
+            Collect::Runs => "runs",
+            Collect::Contributors => "contributors",
+            Collect::Commits => "commits",
+            Collect::Snapshot => "snapshot",
+            Collect::Archive => "archive",
+        }
+    }
+
+    /// Refuses a list that is empty or names a kind this build does not collect.
+    pub fn check_available(list: &[Collect]) -> Result<(), String> {
+        if list.is_empty() {
+            return Err("collect is empty; use at least metadata".to_string());
+        }
+        match list.iter().find(|kind| !Collect::AVAILABLE.contains(kind)) {
+            Some(kind) => Err(format!(
+                "collect `{}` is not available in this version of octoshard (it collects: {})",
+                kind.as_str(),
+                Collect::AVAILABLE.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Budget hints carried by a manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,9 +242,7 @@ impl Manifest {
         if self.shard.count == 0 || self.shard.index >= self.shard.count {
             return Err(format!("shard.index {} must be below shard.count {}", self.shard.index, self.shard.count));
         }
-        if self.collect.is_empty() {
-            return Err("`collect` is empty; use at least [metadata]".to_string());
-        }
+        Collect::check_available(&self.collect)?;
         if self.work.is_empty() {
             return Err("`work` is empty".to_string());
         }

@@ -7,6 +7,7 @@
 //! give byte-identical manifests; [`write_plan`] writes them.
 
 pub mod calibrate;
+pub mod created;
 pub mod estimate;
 pub mod ids;
 pub mod manifest;
@@ -235,9 +236,7 @@ pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
             ),
         ));
     }
-    if request.collect.is_empty() {
-        return Err(invalid(request, "--collect is empty"));
-    }
+    Collect::check_available(&request.collect).map_err(|reason| invalid(request, format!("--{reason}")))?;
     if let Some(id) = &request.plan_id {
         manifest::check_name("--plan-id", id).map_err(|reason| invalid(request, reason))?;
     }
@@ -361,6 +360,7 @@ fn read_leftovers(path: &Path) -> Result<Leftovers, PlanError> {
     for item in &leftovers.items {
         item.work.validate().map_err(fail)?;
     }
+    Collect::check_available(&leftovers.collect).map_err(fail)?;
     if leftovers.items.is_empty() {
         return Err(fail("it holds no unfinished work".into()));
     }
@@ -593,7 +593,34 @@ pub fn write_plan(plan: &Plan, dir: &Path) -> Result<(), PlanError> {
     for manifest in &plan.manifests {
         write(dir.join(format!("{}.yaml", manifest.shard.name)), manifest.to_yaml())?;
     }
-    write(dir.join("plan.yaml"), plan_yaml(plan))
+    write(dir.join("plan.yaml"), plan_yaml(plan))?;
+    remove_stale_manifests(plan, dir)
+}
+
+/// Removes the manifests of an earlier plan in the same folder that this plan does not have, so
+/// a matrix never picks up a shard of another plan.
+fn remove_stale_manifests(plan: &Plan, dir: &Path) -> Result<(), PlanError> {
+    let fail = |source| PlanError::Write { path: dir.to_path_buf(), source };
+    let current: std::collections::HashSet<String> =
+        plan.manifests.iter().map(|m| format!("{}.yaml", m.shard.name)).collect();
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(fail)? {
+        let name = entry.map_err(fail)?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("shard-") && name.ends_with(".yaml") && !current.contains(&name) {
+            std::fs::remove_file(dir.join(&name)).map_err(fail)?;
+            removed.push(name);
+        }
+    }
+    if !removed.is_empty() {
+        removed.sort();
+        tracing::info!(
+            "removed {} manifest(s) of an earlier plan from {}: {}",
+            removed.len(),
+            dir.display(),
+            removed.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// `plan.yaml` as text.

@@ -17,6 +17,10 @@ const PARALLEL_PROBES: usize = 8;
 /// Probes closer than this many ids to a neighbour are not worth their request.
 const MIN_PROBE_GAP: u64 = 200;
 
+/// The largest jump of the search for the newest id (2^40, a thousand times GitHub's id space):
+/// a server whose ids never end is an error, not an endless loop.
+const MAX_STEP: u64 = 1 << 40;
+
 /// What a probe of `since` found.
 #[derive(Clone, Debug)]
 pub struct Probe {
@@ -38,6 +42,13 @@ pub async fn probe(github: &GitHub, since: u64) -> Result<Probe, GithubError> {
     let Some(items) = items else {
         return Err(GithubError::Unexpected { url, reason: format!("HTTP {} while probing", response.status) });
     };
+    if !items.is_empty() && items.iter().all(|r| r.id <= since) {
+        // A server that ignores `since` would make every probe look like the start of the list.
+        return Err(GithubError::Unexpected {
+            url,
+            reason: format!("the page lists no id above since={since} (does the server honour `since`?)"),
+        });
+    }
     let next = response.next_link().and_then(|link| crate::github::link::query_number(&link, "since"));
     let newest = items.iter().map(|r| r.id).filter(|id| *id > since).max();
     let end = match next {
@@ -73,6 +84,12 @@ pub async fn find_end(github: &GitHub, from: u64) -> Result<(u64, Vec<Probe>), G
     let mut low = first.newest.unwrap_or(from).max(from);
     let mut step = 1024u64;
     let mut high = loop {
+        if step > MAX_STEP {
+            return Err(GithubError::Unexpected {
+                url: github.url(&format!("/repositories?since={low}")),
+                reason: format!("repositories go on past id {low}: no end found (is this a GitHub API?)"),
+            });
+        }
         let at = low.saturating_add(step);
         let found = probe_at(at).await?;
         if let Some(newest) = found.newest {

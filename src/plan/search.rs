@@ -27,6 +27,9 @@ pub struct Slice {
     pub query: String,
     /// Results GitHub counted for it.
     pub count: u64,
+    /// Why it could not be cut under the cap (unsplittable slices only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// RFC 3339 (seconds) for an epoch second, as search qualifiers want it.
@@ -36,7 +39,11 @@ pub fn timestamp(second: u64) -> String {
 
 /// `query created:A..B`, both ends inclusive.
 pub(crate) fn restricted(query: &str, (first, last): (u64, u64)) -> String {
-    format!("{} created:{}..{}", query.trim(), timestamp(first), timestamp(last))
+    let range = format!("created:{}..{}", timestamp(first), timestamp(last));
+    match query.trim() {
+        "" => range,
+        query => format!("{query} {range}"),
+    }
 }
 
 #[derive(Deserialize)]
@@ -76,34 +83,47 @@ pub async fn count_and_list(github: &GitHub, query: &str, per_page: u32) -> Resu
 }
 
 /// Slices of at most [`SEARCH_CAP`] results covering every result of `query`, in creation order,
-/// plus the slices that could not be cut small enough.
+/// plus the slices that could not be cut small enough. A `created:` range in the query bounds the
+/// slicing; a `created:` term that cannot be read leaves the query whole, unsplittable if too big.
 pub async fn slice(github: &GitHub, query: &str) -> Result<(Vec<Slice>, Vec<Slice>), GithubError> {
-    if query.contains("created:") {
-        // The user fixed the creation range; count it once and report it if it is too big.
-        let count = count(github, query).await?;
-        let slice = Slice { query: query.to_string(), count };
-        return Ok(if count <= SEARCH_CAP { (vec![slice], vec![]) } else { (vec![], vec![slice]) });
-    }
+    let (base, first, last) = match super::created::split(query) {
+        Ok(created) => {
+            let (lo, hi) = created.range.unwrap_or((i64::MIN, i64::MAX));
+            let first = lo.max(FIRST_SECOND as i64) as u64;
+            let last = hi.min(LAST_SECOND as i64).max(0) as u64;
+            (created.rest, first, last)
+        }
+        Err(reason) => {
+            let count = count(github, query).await?;
+            let mut slice = Slice { query: query.trim().to_string(), count, reason: None };
+            if count <= SEARCH_CAP {
+                return Ok((vec![slice], vec![]));
+            }
+            slice.reason = Some(format!("{reason}, so it cannot be sliced by creation time"));
+            return Ok((vec![], vec![slice]));
+        }
+    };
     let mut fitting: Vec<((u64, u64), u64)> = Vec::new();
     let mut too_big = Vec::new();
     // Depth first, earliest half first: the slices come out in time order.
-    let mut stack = vec![(FIRST_SECOND, LAST_SECOND)];
+    let mut stack = if first <= last { vec![(first, last)] } else { Vec::new() };
     while let Some(range) = stack.pop() {
-        let count = count(github, &restricted(query, range)).await?;
+        let count = count(github, &restricted(&base, range)).await?;
         if count == 0 {
             continue;
         }
         if count <= SEARCH_CAP {
             fitting.push((range, count));
         } else if range.1 == range.0 {
-            too_big.push(Slice { query: restricted(query, range), count });
+            let reason = Some(format!("{count} results were created within one second"));
+            too_big.push(Slice { query: restricted(&base, range), count, reason });
         } else {
             let middle = range.0 + (range.1 - range.0) / 2;
             stack.push((middle + 1, range.1));
             stack.push((range.0, middle));
         }
     }
-    Ok((merge_adjacent(query, fitting), too_big))
+    Ok((merge_adjacent(&base, fitting), too_big))
 }
 
 /// Joins neighbouring slices while their counts still fit under the cap (counts of disjoint
@@ -119,7 +139,7 @@ fn merge_adjacent(query: &str, slices: Vec<((u64, u64), u64)>) -> Vec<Slice> {
             _ => merged.push((range, count)),
         }
     }
-    merged.into_iter().map(|(range, count)| Slice { query: restricted(query, range), count }).collect()
+    merged.into_iter().map(|(range, count)| Slice { query: restricted(query, range), count, reason: None }).collect()
 }
 
 #[cfg(test)]
@@ -131,6 +151,7 @@ mod tests {
         assert_eq!(timestamp(FIRST_SECOND), "2007-09-17T03:33:20Z");
         assert_eq!(timestamp(LAST_SECOND), "2099-12-31T23:59:59Z");
         assert_eq!(restricted("stars:>10 ", (0, 59)), "stars:>10 created:1970-01-01T00:00:00Z..1970-01-01T00:00:59Z");
+        assert_eq!(restricted("", (0, 59)), "created:1970-01-01T00:00:00Z..1970-01-01T00:00:59Z");
     }
 
     #[test]

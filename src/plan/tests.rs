@@ -118,7 +118,9 @@ fn impossible_requests_are_refused() {
 #[test]
 fn search_slices_are_dealt_to_shards_by_weight() {
     let facts = Facts {
-        slices: (0..10).map(|i| Slice { query: format!("q created:{i}"), count: 100 * (i + 1) }).collect(),
+        slices: (0..10)
+            .map(|i| Slice { query: format!("q created:{i}"), count: 100 * (i + 1), reason: None })
+            .collect(),
         ..Facts::default()
     };
     let plan = make_plan(&request("search:q", Some(3)), &facts).unwrap();
@@ -169,12 +171,14 @@ fn leftovers_are_planned_again_with_their_collect() {
         collect: vec![Collect::Metadata],
         items: vec![
             crate::merge::Leftover {
+                plan_id: None,
                 shard: "shard-0001".into(),
                 reason: "deadline".into(),
                 error: None,
                 work: WorkItem::IdRange { from: 50, to: 100 },
             },
             crate::merge::Leftover {
+                plan_id: None,
                 shard: "shard-0003".into(),
                 reason: "missing".into(),
                 error: None,

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_detail_tombstones_etags.sql"),
     include_str!("migrations/0003_missing_repositories.sql"),
+    include_str!("migrations/0004_plans.sql"),
 ];
 
 /// A store that could not be opened, read or written.
@@ -50,6 +51,19 @@ pub enum StoreError {
     },
 }
 
+/// A plan whose work a database holds (the `plans` table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanRow {
+    /// The plan id.
+    pub plan_id: String,
+    /// Its source spec.
+    pub source: String,
+    /// What its crawls collect.
+    pub collect: Vec<crate::plan::Collect>,
+    /// Its number of shards.
+    pub shard_count: Option<u32>,
+}
+
 /// An open octoshard database.
 pub struct Store {
     conn: Connection,
@@ -59,7 +73,10 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) a database for writing, migrated to [`SCHEMA_VERSION`].
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite { path: path.to_path_buf(), source })?;
+        let conn = Connection::open(path).map_err(|source| match why_unopenable(path) {
+            Some(reason) => StoreError::Incompatible { path: path.to_path_buf(), reason },
+            None => StoreError::Sqlite { path: path.to_path_buf(), source },
+        })?;
         let store = Store { conn, path: path.to_path_buf() };
         store.configure()?;
         store.migrate()?;
@@ -154,12 +171,46 @@ impl Store {
         self.conn.query_row("SELECT count(*) FROM repositories", [], |row| row.get(0)).map_err(|e| self.error(e))
     }
 
-    /// Starts a `shard_runs` row and returns its id.
-    pub fn start_run(&self, shard: &str) -> Result<i64, StoreError> {
+    /// Records a plan whose work this database holds (once; the first record stands).
+    pub fn record_plan(&self, plan: &PlanRow) -> Result<(), StoreError> {
+        let collect = serde_json::to_string(&plan.collect).expect("collect serializes");
         self.conn
             .execute(
-                "INSERT INTO shard_runs (shard, started_at, status, tool_version) VALUES (?1, ?2, 'running', ?3)",
-                params![shard, crate::time::now_rfc3339(), crate::TOOL_VERSION],
+                "INSERT OR IGNORE INTO plans (plan_id, source, collect, shard_count) VALUES (?1, ?2, ?3, ?4)",
+                params![plan.plan_id, plan.source, collect, plan.shard_count],
+            )
+            .map(drop)
+            .map_err(|e| self.error(e))
+    }
+
+    /// The plans whose work this database holds, by plan id.
+    pub fn plans(&self) -> Result<Vec<PlanRow>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT plan_id, source, collect, shard_count FROM plans ORDER BY plan_id")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |row| {
+                let collect: String = row.get(2)?;
+                Ok(PlanRow {
+                    plan_id: row.get(0)?,
+                    source: row.get(1)?,
+                    collect: serde_json::from_str(&collect).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+                    })?,
+                    shard_count: row.get(3)?,
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.error(e))
+    }
+
+    /// Starts a `shard_runs` row and returns its id.
+    pub fn start_run(&self, plan_id: &str, shard: &str) -> Result<i64, StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO shard_runs (plan_id, shard, started_at, status, tool_version) VALUES (?1, ?2, ?3, 'running', ?4)",
+                params![plan_id, shard, crate::time::now_rfc3339(), crate::TOOL_VERSION],
             )
             .map_err(|e| self.error(e))?;
         Ok(self.conn.last_insert_rowid())
@@ -206,6 +257,24 @@ impl Store {
             .map_err(|e| self.error(e))?;
         let path = self.path.clone();
         self.conn.close().map_err(|(_, source)| StoreError::Sqlite { path, source })
+    }
+}
+
+/// Why a database file cannot be opened for writing, in the file system's words (SQLite only
+/// says "unable to open database file").
+fn why_unopenable(path: &Path) -> Option<String> {
+    if path.is_dir() {
+        return Some("it is a folder".into());
+    }
+    let existed = path.exists();
+    match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        Ok(_) => {
+            if !existed {
+                let _ = std::fs::remove_file(path);
+            }
+            None
+        }
+        Err(error) => Some(format!("cannot open it for writing ({error})")),
     }
 }
 

@@ -60,6 +60,8 @@ impl WorkStatus {
 /// A work item and its progress.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkState {
+    /// The plan it belongs to.
+    pub plan_id: String,
     /// The shard it belongs to.
     pub shard: String,
     /// Its position in the manifest.
@@ -76,21 +78,25 @@ pub struct WorkState {
     pub stored: u64,
     /// The last error.
     pub error: Option<String>,
+    /// When it last changed (RFC 3339).
+    pub updated_at: String,
 }
 
 impl Store {
     /// Records the manifest's work items (once); refuses a manifest whose work differs from what
     /// this file already holds, since resuming it would mix two plans.
-    pub fn init_work(&mut self, shard: &str, items: &[WorkItem]) -> Result<(), StoreError> {
+    pub fn init_work(&mut self, plan_id: &str, shard: &str, items: &[WorkItem]) -> Result<(), StoreError> {
         let path = self.path.clone();
         let sql = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(sql)?;
         for (idx, item) in items.iter().enumerate() {
             let spec = serde_json::to_string(item).expect("work items serialize");
             let existing: Option<String> = tx
-                .query_row("SELECT spec FROM work_items WHERE shard = ?1 AND idx = ?2", params![shard, idx], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT spec FROM work_items WHERE plan_id = ?1 AND shard = ?2 AND idx = ?3",
+                    params![plan_id, shard, idx],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(sql)?;
             match existing {
@@ -103,8 +109,8 @@ impl Store {
                 Some(_) => {}
                 None => {
                     tx.execute(
-                        "INSERT INTO work_items (shard, idx, kind, spec, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                        params![shard, idx, kind_name(item), spec, crate::time::now_rfc3339()],
+                        "INSERT INTO work_items (plan_id, shard, idx, kind, spec, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![plan_id, shard, idx, kind_name(item), spec, crate::time::now_rfc3339()],
                     )
                     .map_err(sql)?;
                 }
@@ -113,13 +119,14 @@ impl Store {
         tx.commit().map_err(sql)
     }
 
-    /// Work items, in shard and manifest order (all shards when `shard` is `None`).
+    /// Work items, in plan, shard and manifest order (all shards when `shard` is `None`; a shard
+    /// file holds one plan).
     pub fn work_items(&self, shard: Option<&str>) -> Result<Vec<WorkState>, StoreError> {
         let mut statement = self
             .conn
             .prepare(
-                "SELECT shard, idx, spec, status, cursor, attempts, stored, error FROM work_items
-                 WHERE ?1 IS NULL OR shard = ?1 ORDER BY shard, idx",
+                "SELECT shard, idx, spec, status, cursor, attempts, stored, error, plan_id, updated_at
+                 FROM work_items WHERE ?1 IS NULL OR shard = ?1 ORDER BY plan_id, shard, idx",
             )
             .map_err(|e| self.error(e))?;
         let rows = statement
@@ -129,6 +136,8 @@ impl Store {
                     rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
                 })?;
                 Ok(WorkState {
+                    plan_id: row.get(8)?,
+                    updated_at: row.get(9)?,
                     shard: row.get(0)?,
                     idx: row.get(1)?,
                     item,
@@ -206,8 +215,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
         let items = [WorkItem::IdRange { from: 0, to: 10 }];
-        store.init_work("shard-0000", &items).unwrap();
-        store.init_work("shard-0000", &items).unwrap();
+        store.init_work("p", "shard-0000", &items).unwrap();
+        store.init_work("p", "shard-0000", &items).unwrap();
         store.begin_item("shard-0000", 0).unwrap();
         let row = RepositoryRow {
             id: 3,
@@ -230,7 +239,7 @@ mod tests {
         assert_eq!(store.repository_count().unwrap(), 1);
 
         let other = [WorkItem::IdRange { from: 0, to: 11 }];
-        let error = store.init_work("shard-0000", &other).unwrap_err().to_string();
+        let error = store.init_work("p", "shard-0000", &other).unwrap_err().to_string();
         assert!(error.contains("in the manifest"), "{error}");
     }
 }

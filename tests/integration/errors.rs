@@ -98,7 +98,7 @@ fn an_invalid_api_url_is_a_usage_error() {
             .arg(dir.path("x.sqlite"))),
         2,
     );
-    assert!(text.contains("invalid GitHub API URL `not a url`"), "{text}");
+    assert!(text.contains("invalid GITHUB_API_URL `not a url`"), "{text}");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 mod errors;
 mod faults;
+mod honesty;
 mod pipeline;
 mod planner;
 mod policy;

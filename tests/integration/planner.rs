@@ -102,10 +102,27 @@ fn starred_user_org_repos_and_trending_sources_crawl_end_to_end() {
     assert_eq!(crawl(&format!("repos:{}", list.display()), "repos.sqlite"), want);
     assert_eq!(count(&db, "SELECT count(*) FROM missing_repositories WHERE full_name = 'nobody/nothing-here'"), 1);
 
-    // Trending: created in the last N days (relative to today; the universe ends in 2025, so use a
-    // window that reaches back into it), most starred first, at most 1,000.
-    let trending = crawl("trending:366", "trending.sqlite");
-    assert!(!trending.is_empty() && trending.len() <= 1000, "{}", trending.len());
+    // Trending: created in the last N days before --today (pinned to the universe's last day, so
+    // the test means the same on any date), most starred first, at most 1,000.
+    let newest = universe.repos().iter().map(|r| r.created_at.0).max().unwrap();
+    let today = fakehub::Timestamp(newest + 86_400).to_string()[..10].to_string();
+    let since = fakehub::Timestamp(newest + 86_400 - 366 * 86_400).to_string()[..10].to_string();
+    let matching: Vec<&fakehub::Repo> =
+        universe.search(&format!("created:>={since}")).unwrap().into_iter().filter(|r| !r.deleted).collect();
+    assert!(matching.len() > 1000, "the window must overflow the cap: {}", matching.len());
+    let out = dir.path("trending.sqlite");
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--source", "trending:366", "--today", &today, "--out"])
+        .arg(&out)));
+    let trending: std::collections::HashSet<u64> = ids_in(&out).into_iter().collect();
+    assert_eq!(trending.len(), 1000);
+    assert!(trending.iter().all(|id| matching.iter().any(|r| r.id == *id)), "only repositories of the window");
+    let stars = |inside: bool| {
+        matching.iter().filter(|r| trending.contains(&r.id) == inside).map(|r| r.stargazers_count).collect::<Vec<_>>()
+    };
+    let (top, rest) = (stars(true), stars(false));
+    assert!(top.iter().min() >= rest.iter().max(), "the most starred of the window");
 }
 
 #[test]

@@ -61,7 +61,9 @@ fn a_binding_budget_is_spent_fully_across_resets_without_violations() {
     assert_eq!(stats.primary_violations, 0);
     let mut windows = stats.windows_of("token0", "core");
     assert!(windows.len() >= 4, "the crawl needed several windows: {windows:?}");
-    windows.pop(); // the last window ends with the crawl, not with the budget
+    // The last two windows may end with the work rather than the budget: the crawl's last
+    // requests can straddle a reset (55 + 3 was seen on a loaded machine).
+    windows.truncate(windows.len() - 2);
     for window in &windows {
         assert!(window.used * 100 >= window.limit * 95, "window used {} of {}: {windows:?}", window.used, window.limit);
     }

@@ -64,6 +64,12 @@ pub fn octoshard(api_url: &str) -> Command {
         "GITHUB_OUTPUT",
         "GITHUB_STEP_SUMMARY",
         "GITHUB_ACTIONS",
+        "GITHUB_GRAPHQL_URL",
+        "OCTOSHARD_SOURCE",
+        "OCTOSHARD_TODAY",
+        "OCTOSHARD_APP_ID",
+        "OCTOSHARD_APP_KEY",
+        "OCTOSHARD_APP_INSTALLATION_IDS",
         "RUST_LOG",
     ] {
         command.env_remove(name);

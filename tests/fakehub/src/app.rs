@@ -295,7 +295,13 @@ impl App {
             self.count(|s| s.graphql_nodes += nodes);
             return response;
         }
-        routes::handle(route, request, &Ctx { universe: &self.universe, base: &self.base_url })
+        let (link_base, ignore_since) = {
+            let options = lock(&self.options);
+            (options.link_base.clone(), options.ignore_since)
+        };
+        let link_base = link_base.as_deref().unwrap_or(&self.base_url);
+        let ctx = Ctx { universe: &self.universe, base: &self.base_url, link_base, ignore_since };
+        routes::handle(route, request, &ctx)
     }
 
     fn count(&self, f: impl FnOnce(&mut Stats)) {

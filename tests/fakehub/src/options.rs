@@ -42,6 +42,11 @@ pub struct Options {
     pub retry_after_secs: u64,
     /// Seed of the fault RNG.
     pub seed: u64,
+    /// Misbehaviour: `Link` headers point at this base URL instead of the server's own (a server
+    /// that sends its clients to another host). Default None.
+    pub link_base: Option<String>,
+    /// Misbehaviour: `GET /repositories` ignores `since` and always answers the first page.
+    pub ignore_since: bool,
     /// A GitHub App installed once: `POST /app/installations/{id}/access_tokens`
     /// with the app's JWT issues `ghs_` installation tokens. Default None.
     pub app: Option<AppOptions>,
@@ -83,6 +88,8 @@ impl Default for Options {
             latency: Duration::ZERO,
             retry_after_secs: 1,
             seed: 1,
+            link_base: None,
+            ignore_since: false,
             app: None,
         }
     }

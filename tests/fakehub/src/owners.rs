@@ -158,7 +158,7 @@ pub(crate) fn user_repos(owner: &OwnerRef, request: &Request, ctx: &Ctx) -> Resp
     };
     let (sort, ascending) = sorting(request, "full_name");
     sort_repos(&mut repos, sort, ascending);
-    let url = format!("{}/user/{}/repos", ctx.base, owner.id);
+    let url = format!("{}/user/{}/repos", ctx.link_base, owner.id);
     page_of(request, &repos, &url, |out, r| json_write::listed_repo(out, ctx.base, r, false))
 }
 
@@ -175,7 +175,7 @@ pub(crate) fn org_repos(owner: &OwnerRef, request: &Request, ctx: &Ctx) -> Respo
     }
     let (sort, ascending) = sorting(request, "created");
     sort_repos(&mut repos, sort, ascending);
-    let url = format!("{}/organizations/{}/repos", ctx.base, owner.id);
+    let url = format!("{}/organizations/{}/repos", ctx.link_base, owner.id);
     page_of(request, &repos, &url, |out, r| json_write::listed_repo(out, ctx.base, r, false))
 }
 
@@ -192,7 +192,7 @@ pub(crate) fn starred(owner: &OwnerRef, request: &Request, ctx: &Ctx) -> Respons
         });
     }
     let wrapped = request.header("accept").is_some_and(|a| a.contains("star+json"));
-    let url = format!("{}/user/{}/starred", ctx.base, owner.id);
+    let url = format!("{}/user/{}/starred", ctx.link_base, owner.id);
     page_of(request, &stars, &url, |out, (r, at)| {
         if wrapped {
             out.push_str("{\"starred_at\":\"");

@@ -108,6 +108,10 @@ pub(crate) struct Ctx<'a> {
     pub universe: &'a Universe,
     /// `http://127.0.0.1:PORT`.
     pub base: &'a str,
+    /// Where `Link` headers point (`base` unless the server is told to misbehave).
+    pub link_base: &'a str,
+    /// `GET /repositories` ignores `since` (a misbehaving server).
+    pub ignore_since: bool,
 }
 
 /// Answer a REST route (not `/rate_limit` or `/graphql`, which the pipeline owns).
@@ -148,12 +152,13 @@ fn list_repositories(request: &Request, ctx: &Ctx) -> Response {
             }
         },
     };
+    let since = if ctx.ignore_since { 0 } else { since };
     let (repos, last, more) = ctx.universe.listing_page(since, LISTING_WINDOW);
     let body = Value::Array(repos.iter().map(|r| json::minimal_repo(ctx.base, r)).collect());
     let mut response = Response::json(200, &body);
-    let first = format!("<{}/repositories{{?since}}>; rel=\"first\"", ctx.base);
+    let first = format!("<{}/repositories{{?since}}>; rel=\"first\"", ctx.link_base);
     let link = match (last, more) {
-        (Some(last), true) => format!("<{}/repositories?since={last}>; rel=\"next\", {first}", ctx.base),
+        (Some(last), true) => format!("<{}/repositories?since={last}>; rel=\"next\", {first}", ctx.link_base),
         _ => first,
     };
     response.set_header("link", link);

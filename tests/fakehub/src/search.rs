@@ -351,7 +351,7 @@ pub(crate) fn search_repositories(request: &Request, ctx: &Ctx) -> Response {
     });
     body.push('}');
     let mut response = Response::json_bytes(200, body.into_bytes());
-    let url = format!("{}/search/repositories", ctx.base);
+    let url = format!("{}/search/repositories", ctx.link_base);
     if let Some(link) = paging::link(&url, &request.query, page, available.div_ceil(per_page)) {
         response.set_header("link", link);
     }
