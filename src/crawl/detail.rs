@@ -23,10 +23,20 @@ pub(super) const FIELDS: &str = "id databaseId nameWithOwner name owner { login 
       defaultBranchRef { name }
       isFork isArchived diskUsage createdAt updatedAt pushedAt";
 
+/// The repository fields a crawl asks for: [`FIELDS`], and the counts that size its streams when
+/// it collects any.
+pub(super) fn fields(context: &ShardContext<'_>) -> String {
+    if context.streams.is_empty() {
+        FIELDS.to_string()
+    } else {
+        format!("{FIELDS}\n      {}", super::streams::spec::DETAIL_COUNTS)
+    }
+}
+
 /// The detail query.
-fn query() -> String {
+fn query(fields: &str) -> String {
     format!(
-        "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {FIELDS}\n    }}\n  }}\n}}"
+        "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {fields}\n    }}\n  }}\n}}"
     )
 }
 
@@ -41,7 +51,7 @@ pub(super) async fn drain(
     while store.pending_detail_count()? > keep {
         let batch = store.pending_detail(BATCH)?;
         let ids: Vec<&str> = batch.iter().filter_map(|(_, node)| node.as_deref()).collect();
-        let query = query();
+        let query = query(&fields(context));
         let query = context.github.graphql(&query, json!({ "ids": ids }), RequestKind::RepositoryDetail);
         let Some(response) = progress.before_deadline(query).await else {
             return Ok(Some(ItemOutcome::Deadline));
@@ -58,6 +68,7 @@ pub(super) async fn drain(
         }
         let now = crate::time::now_rfc3339();
         let mut rows = Vec::with_capacity(batch.len());
+        let mut seeds = Vec::new();
         let mut tombstones = Vec::new();
         let mut with_node = 0;
         for (id, node_id) in &batch {
@@ -75,7 +86,11 @@ pub(super) async fn drain(
             let index = with_node;
             with_node += 1;
             match nodes.get(index).filter(|node| !node.is_null()) {
-                Some(node) => rows.push(row(*id, node, &now)),
+                Some(node) => {
+                    let row = row(*id, node, &now);
+                    seeds.extend(super::streams::seeds(row.id, node, &context.streams, &|_| None));
+                    rows.push(row);
+                }
                 None => tombstones.push(Tombstone {
                     id: *id,
                     node_id: Some(node_id.clone()),
@@ -85,7 +100,7 @@ pub(super) async fn drain(
                 }),
             }
         }
-        store.commit_detail(progress.shard(), &rows, &tombstones, &response.records)?;
+        store.commit_detail(progress.shard(), &rows, &tombstones, &seeds, &response.records)?;
         progress.detail(rows.len() as u64, tombstones.len() as u64, &response.records);
     }
     Ok(None)

@@ -111,7 +111,7 @@ pub(super) async fn crawl(
             format!("at id {next} of {from}..{to} ({percent:.1}%)")
         });
         if context.detail
-            && let Some(outcome) = detail::drain(context, store, progress, detail::BATCH as u64 - 1).await?
+            && let Some(outcome) = super::drain(context, store, progress, detail::BATCH as u64 - 1).await?
         {
             return Ok(outcome);
         }
@@ -121,7 +121,7 @@ pub(super) async fn crawl(
         since = next;
     }
     if context.detail {
-        if let Some(outcome) = detail::drain(context, store, progress, 0).await? {
+        if let Some(outcome) = super::drain(context, store, progress, 0).await? {
             return Ok(outcome);
         }
         store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;

@@ -8,6 +8,7 @@ mod id_range;
 mod names;
 mod paged;
 mod progress;
+pub mod streams;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,6 +42,27 @@ pub(crate) struct ShardContext<'a> {
     pub previous: Option<&'a std::sync::Mutex<Store>>,
     /// Fetch GraphQL detail for listed repositories.
     pub detail: bool,
+    /// The streams to collect for every detailed repository.
+    pub streams: Vec<&'static streams::spec::Spec>,
+}
+
+/// Fetches what listed repositories still wait for (their detail, then their streams) until at
+/// most `keep` of each wait; `Some(Deadline)` when the deadline came first.
+pub(crate) async fn drain(
+    context: &ShardContext<'_>,
+    store: &mut Store,
+    progress: &mut Progress,
+    keep: u64,
+) -> Result<Option<ItemOutcome>, CrawlError> {
+    if context.detail
+        && let Some(outcome) = detail::drain(context, store, progress, keep).await?
+    {
+        return Ok(Some(outcome));
+    }
+    if context.streams.is_empty() {
+        return Ok(None);
+    }
+    streams::drain(context, store, progress, keep).await
 }
 
 /// How a shard crawl ended.
@@ -116,6 +138,12 @@ pub enum CrawlError {
         path: PathBuf,
         /// Why.
         reason: String,
+    },
+    /// Deep collection asked for without a token (GraphQL needs one).
+    #[error("collecting {collect} needs a token: GitHub's GraphQL API does not answer anonymous requests")]
+    NeedsToken {
+        /// The streams asked for.
+        collect: String,
     },
     /// A file operation on the output failed.
     #[error("cannot write {path}: {source}")]
@@ -198,14 +226,24 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
             return Err(error);
         }
     };
-    let detail = manifest.collect.contains(&crate::plan::Collect::Metadata);
+    let streams = streams::spec::requested(&manifest.collect);
+    // Streams are sized and skipped by the detail query's counts, so they imply it.
+    let detail = manifest.collect.contains(&crate::plan::Collect::Metadata) || !streams.is_empty();
     if detail && github.is_anonymous() {
         tracing::warn!("{shard}: GraphQL needs a token, so repository detail (stars, language, ...) is skipped");
+    }
+    if !streams.is_empty() && github.is_anonymous() {
+        drop(store);
+        if fresh {
+            remove_database(&work_path);
+        }
+        return Err(CrawlError::NeedsToken { collect: streams.iter().map(|s| s.name).collect::<Vec<_>>().join(", ") });
     }
     let context = ShardContext {
         github,
         previous: previous.as_ref().map(|(store, _)| store),
         detail: detail && !github.is_anonymous(),
+        streams,
     };
     let deadline = request
         .deadline
@@ -339,6 +377,9 @@ async fn crawl_items(
                 errors.push(format!("{}: {error}", state.item));
             }
         }
+    }
+    if !context.streams.is_empty() {
+        store.date_contributions()?;
     }
     let status = if errors.is_empty() { ShardStatus::Completed } else { ShardStatus::Failed };
     Ok((status, errors))

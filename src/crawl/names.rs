@@ -6,9 +6,9 @@
 use serde_json::Value;
 
 use crate::github::RequestKind;
-use crate::store::{Store, WorkStatus};
+use crate::store::{Lookup, Store, WorkStatus};
 
-use super::detail::{BATCH, FIELDS, row};
+use super::detail::{BATCH, fields, row};
 use super::{CrawlError, ItemOutcome, Progress, ShardContext};
 
 /// GraphQL string literal (quotes, backslashes and control characters escaped).
@@ -17,12 +17,12 @@ fn literal(text: &str) -> String {
 }
 
 /// The lookup query for a batch of `owner/name`s, aliased `r0`, `r1`, ...
-fn query(names: &[String]) -> String {
+fn query(names: &[String], fields: &str) -> String {
     let mut text = String::from("query {\n  rateLimit { cost remaining resetAt limit }\n");
     for (i, name) in names.iter().enumerate() {
         let (owner, repo) = name.split_once('/').unwrap_or((name, ""));
         text.push_str(&format!(
-            "  r{i}: repository(owner: {}, name: {}) {{ {FIELDS} }}\n",
+            "  r{i}: repository(owner: {}, name: {}) {{ {fields} }}\n",
             literal(owner),
             literal(repo)
         ));
@@ -43,7 +43,7 @@ pub(super) async fn crawl(
     let mut done: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
     while done < names.len() {
         let batch = &names[done..(done + BATCH).min(names.len())];
-        let text = query(batch);
+        let text = query(batch, &fields(context));
         let lookup = context.github.graphql(&text, Value::Null, RequestKind::RepositoryLookup);
         let Some(response) = progress.before_deadline(lookup).await else {
             return Ok(ItemOutcome::Deadline);
@@ -51,11 +51,16 @@ pub(super) async fn crawl(
         let response = response?;
         let now = crate::time::now_rfc3339();
         let mut rows = Vec::new();
+        let mut seeds = Vec::new();
         let mut missing = Vec::new();
         for (i, name) in batch.iter().enumerate() {
             let alias = format!("r{i}");
             match response.data.get(&alias).filter(|node| !node.is_null()) {
-                Some(node) => rows.push(row(0, node, &now)),
+                Some(node) => {
+                    let row = row(0, node, &now);
+                    seeds.extend(super::streams::seeds(row.id, node, &context.streams, &|_| None));
+                    rows.push(row);
+                }
                 None => {
                     let reason = response
                         .errors
@@ -69,9 +74,18 @@ pub(super) async fn crawl(
             }
         }
         rows.retain(|r| r.id != 0);
+        seeds.retain(|s| s.repo_id != 0);
         done += batch.len();
-        store.commit_lookup(progress.shard(), idx, &rows, &missing, done, &response.records)?;
+        let lookup =
+            Lookup { rows: &rows, missing: &missing, streams: &seeds, cursor: done, records: &response.records };
+        store.commit_lookup(progress.shard(), idx, &lookup)?;
         progress.detail(rows.len() as u64, missing.len() as u64, &response.records);
+        if let Some(outcome) = super::drain(context, store, progress, BATCH as u64 - 1).await? {
+            return Ok(outcome);
+        }
+    }
+    if let Some(outcome) = super::drain(context, store, progress, 0).await? {
+        return Ok(outcome);
     }
     store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
     Ok(ItemOutcome::Completed)
@@ -83,7 +97,7 @@ mod tests {
 
     #[test]
     fn names_are_escaped_into_aliases() {
-        let text = query(&["octo/hello".to_string(), "a-b/we\"ird".to_string()]);
+        let text = query(&["octo/hello".to_string(), "a-b/we\"ird".to_string()], "id");
         assert!(text.contains(r#"r0: repository(owner: "octo", name: "hello")"#), "{text}");
         assert!(text.contains(r#"r1: repository(owner: "a-b", name: "we\"ird")"#), "{text}");
         assert!(text.starts_with("query {\n  rateLimit"));

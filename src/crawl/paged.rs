@@ -123,14 +123,14 @@ pub(super) async fn crawl(
         )?;
         progress.page(rows.len() as u64, &response.records, || format!("page {page} of {item}"));
         if context.detail
-            && let Some(outcome) = detail::drain(context, store, progress, detail::BATCH as u64 - 1).await?
+            && let Some(outcome) = super::drain(context, store, progress, detail::BATCH as u64 - 1).await?
         {
             return Ok(outcome);
         }
         page += 1;
     }
     if context.detail
-        && let Some(outcome) = detail::drain(context, store, progress, 0).await?
+        && let Some(outcome) = super::drain(context, store, progress, 0).await?
     {
         return Ok(outcome);
     }

@@ -34,6 +34,8 @@ pub struct CrawlStats {
     pub detailed: u64,
     /// Repositories found gone (tombstones).
     pub gone: u64,
+    /// Rows of deep collection written (pull requests, issues, runs, contributors, commits).
+    pub stream_rows: u64,
     /// Wall time of the crawl.
     pub elapsed: Duration,
 }
@@ -105,6 +107,23 @@ impl Progress {
         self.count(records);
     }
 
+    /// Counts committed stream pages and logs a progress line now and then.
+    pub fn streams(&mut self, rows: u64, gone: u64, records: &[RequestRecord]) {
+        self.stats.stream_rows += rows;
+        self.stats.gone += gone;
+        self.count(records);
+        if self.last_line.elapsed() >= PROGRESS_INTERVAL {
+            self.last_line = Instant::now();
+            tracing::info!(
+                "{}: {} repositories detailed, {} rows of their streams, {} requests",
+                self.shard,
+                self.stats.detailed,
+                self.stats.stream_rows,
+                self.stats.requests
+            );
+        }
+    }
+
     /// Counts a committed page and logs a progress line now and then (`position` says where the
     /// crawl is, computed only when a line is due).
     pub fn page(&mut self, rows: u64, records: &[RequestRecord], position: impl FnOnce() -> String) {
@@ -129,11 +148,12 @@ impl Progress {
         self.stats.elapsed = self.started.elapsed();
         let s = &self.stats;
         tracing::info!(
-            "{}: {} with {repositories} repositories ({} detailed, {} gone); {} requests, {} points, {} of {} conditional answered 304, {} retries, waited {:.1} s, took {:.1} s",
+            "{}: {} with {repositories} repositories ({} detailed, {} gone, {} stream rows); {} requests, {} points, {} of {} conditional answered 304, {} retries, waited {:.1} s, took {:.1} s",
             self.shard,
             status.as_str(),
             s.detailed,
             s.gone,
+            s.stream_rows,
             s.requests,
             s.cost,
             s.not_modified,

@@ -57,6 +57,14 @@ struct Envelope {
     errors: Vec<GraphqlError>,
 }
 
+impl GraphqlError {
+    /// GitHub could not run the query within its limits: a timeout or too many nodes.
+    pub fn is_too_big(&self) -> bool {
+        let kind = self.kind.as_deref().unwrap_or_default();
+        matches!(kind, "MAX_NODE_LIMIT_EXCEEDED" | "TIMEOUT") || self.message.to_ascii_lowercase().contains("timeout")
+    }
+}
+
 impl GitHub {
     /// Runs a query. Errors only when no data came back after retries.
     pub async fn graphql(
@@ -123,6 +131,9 @@ impl GitHub {
                     }
                     Ok(Envelope { errors, .. }) => {
                         let message = errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
+                        if errors.iter().any(GraphqlError::is_too_big) {
+                            return Err(GithubError::GraphqlTooBig { url, message });
+                        }
                         // A query GitHub refuses outright (bad syntax, too many ids) will not improve.
                         if errors
                             .iter()

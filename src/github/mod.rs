@@ -89,6 +89,10 @@ pub enum RequestKind {
     Probe,
     /// Exchanging a GitHub App JWT for an installation token (free).
     AppToken,
+    /// GraphQL queries of deep collection (pull requests, issues, commits of many repositories).
+    DeepQuery,
+    /// REST pages of deep collection (workflow runs, contributors).
+    DeepPage,
     /// Anything else on the core budget.
     Other,
 }
@@ -104,6 +108,8 @@ impl RequestKind {
             RequestKind::Search => "search",
             RequestKind::Listing => "listing",
             RequestKind::AppToken => "app_token",
+            RequestKind::DeepQuery => "deep_query",
+            RequestKind::DeepPage => "deep_page",
             RequestKind::Other => "other",
         }
     }
@@ -111,7 +117,7 @@ impl RequestKind {
     /// The rate-limit resource that pays for this kind.
     pub fn resource(self) -> &'static str {
         match self {
-            RequestKind::RepositoryDetail | RequestKind::RepositoryLookup => "graphql",
+            RequestKind::RepositoryDetail | RequestKind::RepositoryLookup | RequestKind::DeepQuery => "graphql",
             RequestKind::Search => "search",
             _ => "core",
         }
@@ -197,6 +203,15 @@ pub enum GithubError {
     /// A GraphQL query failed as a whole (no data).
     #[error("GraphQL query at {url} failed: {message}")]
     Graphql {
+        /// The GraphQL endpoint.
+        url: String,
+        /// GitHub's error messages.
+        message: String,
+    },
+    /// GitHub could not answer a GraphQL query within its limits (a timeout, too many nodes):
+    /// asking the same again would fail the same way, so the caller asks for less.
+    #[error("GraphQL query at {url} was too big for GitHub: {message}")]
+    GraphqlTooBig {
         /// The GraphQL endpoint.
         url: String,
         /// GitHub's error messages.

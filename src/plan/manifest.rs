@@ -145,7 +145,8 @@ impl Collect {
     /// The kinds this build collects; the others are refused by name (never accepted and
     /// ignored). Without `metadata` a crawl stores the listing fields only (id, node id, name,
     /// owner, description, fork): no GraphQL detail.
-    pub const AVAILABLE: &'static [Collect] = &[Collect::Metadata];
+    pub const AVAILABLE: &'static [Collect] =
+        &[Collect::Metadata, Collect::Pulls, Collect::Issues, Collect::Runs, Collect::Contributors, Collect::Commits];
 
     /// The name used in flags and manifests.
     pub fn as_str(self) -> &'static str {

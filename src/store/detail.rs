@@ -22,6 +22,36 @@ pub struct Tombstone {
     pub observed_at: String,
 }
 
+/// A batch of named lookups to commit: the rows found (with detail), the streams they start, the
+/// names not found with the reason, the number of names done after it, and the requests.
+#[derive(Clone, Copy, Debug)]
+pub struct Lookup<'a> {
+    /// Repositories found.
+    pub rows: &'a [RepositoryRow],
+    /// `(name, reason)` of names GitHub could not resolve.
+    pub missing: &'a [(String, String)],
+    /// Streams the found repositories start.
+    pub streams: &'a [super::StreamSeed],
+    /// Names done after this batch.
+    pub cursor: usize,
+    /// The requests.
+    pub records: &'a [RequestRecord],
+}
+
+/// Records a repository as gone and removes it with its streams and collected rows.
+pub(super) fn bury(tx: &rusqlite::Transaction<'_>, t: &Tombstone) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO tombstones (id, node_id, full_name, reason, observed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![t.id, t.node_id, t.full_name, t.reason, t.observed_at])?;
+    tx.prepare_cached("DELETE FROM repositories WHERE id = ?1")?.execute([t.id])?;
+    tx.prepare_cached("DELETE FROM stream_state WHERE repo_id = ?1")?.execute([t.id])?;
+    for table in super::ENTITY_TABLES {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE repo_id = ?1"))?.execute([t.id])?;
+    }
+    Ok(())
+}
+
 /// The stored ETag of a listing page and what that page held.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EtagRow {
@@ -54,24 +84,21 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
-    /// Stores one detail batch: the rows, the tombstones (removing those repositories), and the
-    /// requests that fetched them, in one transaction.
+    /// Stores one detail batch: the rows, the streams they start, the tombstones (removing those
+    /// repositories), and the requests that fetched them, in one transaction.
     pub fn commit_detail(
         &mut self,
         shard: &str,
         rows: &[RepositoryRow],
         tombstones: &[Tombstone],
+        streams: &[super::StreamSeed],
         records: &[RequestRecord],
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             repositories::upsert(tx, rows)?;
-            let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO tombstones (id, node_id, full_name, reason, observed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut delete = tx.prepare_cached("DELETE FROM repositories WHERE id = ?1")?;
+            Store::seed_streams(tx, streams)?;
             for t in tombstones {
-                insert.execute(params![t.id, t.node_id, t.full_name, t.reason, t.observed_at])?;
-                delete.execute([t.id])?;
+                bury(tx, t)?;
             }
             insert_requests(tx, shard, records)
         })
@@ -79,18 +106,12 @@ impl Store {
 
     /// Stores a batch of named lookups: rows found (with detail), names not found, the cursor
     /// after them and the requests, in one transaction.
-    pub fn commit_lookup(
-        &mut self,
-        shard: &str,
-        idx: u32,
-        rows: &[RepositoryRow],
-        missing: &[(String, String)],
-        cursor: usize,
-        records: &[RequestRecord],
-    ) -> Result<(), StoreError> {
+    pub fn commit_lookup(&mut self, shard: &str, idx: u32, lookup: &Lookup<'_>) -> Result<(), StoreError> {
+        let Lookup { rows, missing, streams, cursor, records } = *lookup;
         let now = crate::time::now_rfc3339();
         self.write(|tx| {
             repositories::upsert(tx, rows)?;
+            Store::seed_streams(tx, streams)?;
             for (name, reason) in missing {
                 tx.execute(
                     "INSERT OR REPLACE INTO missing_repositories (full_name, reason, observed_at) VALUES (?1, ?2, ?3)",

@@ -7,15 +7,21 @@
 
 mod detail;
 mod repositories;
+mod streams;
 mod work;
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-pub use detail::{EtagRow, Tombstone};
+pub use detail::{EtagRow, Lookup, Tombstone};
 pub use repositories::{COLUMNS as REPOSITORY_COLUMNS, RepositoryRow};
+pub use streams::{PendingStream, StreamPage, StreamSeed, TableRows};
 pub use work::{Page, WorkState, WorkStatus};
+
+/// The tables of collected entities, each keyed by (`repo_id`, the entity's id) with a
+/// `fetched_at`: what deep collection writes and what goes when a repository is gone.
+pub const ENTITY_TABLES: &[&str] = &["pull_requests", "issues", "ci_runs", "contributors", "commits"];
 
 use crate::github::RequestRecord;
 
@@ -28,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_detail_tombstones_etags.sql"),
     include_str!("migrations/0003_missing_repositories.sql"),
     include_str!("migrations/0004_plans.sql"),
+    include_str!("migrations/0005_deep.sql"),
 ];
 
 /// A store that could not be opened, read or written.

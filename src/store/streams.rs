@@ -1,0 +1,207 @@
+//! Deep collection in the store: the entity tables (pull requests, issues, runs, contributors,
+//! commits) written generically by table and column list, and `stream_state`, the cursor of each
+//! (repository, stream). A page's rows, its stream's new cursor and the requests that paid for
+//! it commit in one transaction.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Transaction, params};
+
+use super::{Store, StoreError, insert_requests};
+use crate::github::RequestRecord;
+
+/// A stream of one repository to start (from the detail query's counts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamSeed {
+    /// Repository id.
+    pub repo_id: u64,
+    /// Stream name (`issues`, ...).
+    pub stream: &'static str,
+    /// Items GitHub counts, when known.
+    pub expected: Option<u64>,
+    /// Only what changed at or after this time (incremental), when set.
+    pub since: Option<String>,
+    /// Known to be empty: why (`disabled`, `empty repository`, `none`); the stream starts done.
+    pub empty: Option<&'static str>,
+}
+
+/// A stream waiting for its next page, with what its requests need to know of the repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingStream {
+    /// Repository id.
+    pub repo_id: u64,
+    /// Its node id.
+    pub node_id: Option<String>,
+    /// `owner/name`.
+    pub full_name: String,
+    /// Stream name.
+    pub stream: String,
+    /// Where the next page starts (`None`: the first page).
+    pub cursor: Option<String>,
+    /// Items GitHub counted, when known.
+    pub expected: Option<u64>,
+    /// Items stored so far.
+    pub stored: u64,
+    /// Incremental lower bound.
+    pub since: Option<String>,
+}
+
+/// Rows for one entity table: its name, its columns in bind order (the key columns first:
+/// `repo_id`, then the entity's id), and the rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TableRows {
+    /// The table.
+    pub table: &'static str,
+    /// Its columns, `repo_id` and the entity key first; `fetched_at` among them.
+    pub columns: &'static [&'static str],
+    /// The rows, each with one value per column.
+    pub rows: Vec<Vec<SqlValue>>,
+}
+
+/// One page of one stream, ready to commit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamPage {
+    /// Repository id.
+    pub repo_id: u64,
+    /// Stream name.
+    pub stream: &'static str,
+    /// The page's rows.
+    pub rows: TableRows,
+    /// The cursor after the page; `None` when the stream is done.
+    pub cursor: Option<String>,
+    /// Why it ended with nothing, when it did.
+    pub note: Option<String>,
+}
+
+impl Store {
+    /// Starts streams for repositories (once: a stream already known keeps its state).
+    pub(crate) fn seed_streams(tx: &Transaction<'_>, seeds: &[StreamSeed]) -> rusqlite::Result<()> {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO stream_state (repo_id, stream, status, expected, since, note, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (repo_id, stream) DO NOTHING",
+        )?;
+        let now = crate::time::now_rfc3339();
+        for seed in seeds {
+            let status = if seed.empty.is_some() { "completed" } else { "pending" };
+            insert.execute(params![
+                seed.repo_id as i64,
+                seed.stream,
+                status,
+                seed.expected.map(|n| n as i64),
+                seed.since,
+                seed.empty,
+                now
+            ])?;
+        }
+        Ok(())
+    }
+
+    /// Streams waiting for a page, lowest repository ids first, at most `limit`.
+    pub fn pending_streams(&self, limit: usize) -> Result<Vec<PendingStream>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT s.repo_id, r.node_id, r.full_name, s.stream, s.cursor, s.expected, s.stored, s.since
+                 FROM stream_state s JOIN repositories r ON r.id = s.repo_id
+                 WHERE s.status = 'pending' ORDER BY s.repo_id, s.stream LIMIT ?1",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([limit as i64], |row| {
+                Ok(PendingStream {
+                    repo_id: row.get(0)?,
+                    node_id: row.get(1)?,
+                    full_name: row.get(2)?,
+                    stream: row.get(3)?,
+                    cursor: row.get(4)?,
+                    expected: row.get::<_, Option<i64>>(5)?.map(|n| n.max(0) as u64),
+                    stored: row.get::<_, i64>(6)?.max(0) as u64,
+                    since: row.get(7)?,
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// How many streams wait for a page.
+    pub fn pending_stream_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT count(*) FROM stream_state WHERE status = 'pending'", [], |row| row.get(0))
+            .map_err(|e| self.error(e))
+    }
+
+    /// Commits pages of several streams, the repositories found gone (tombstones, with their
+    /// streams and rows removed), and the requests that fetched them, in one transaction.
+    pub fn commit_streams(
+        &mut self,
+        shard: &str,
+        pages: &[StreamPage],
+        gone: &[super::Tombstone],
+        records: &[RequestRecord],
+    ) -> Result<(), StoreError> {
+        self.write(|tx| {
+            let now = crate::time::now_rfc3339();
+            for page in pages {
+                upsert_rows(tx, &page.rows)?;
+                let status = if page.cursor.is_some() { "pending" } else { "completed" };
+                tx.prepare_cached(
+                    "UPDATE stream_state SET status = ?3, cursor = ?4, stored = stored + ?5,
+                        note = coalesce(?6, note), updated_at = ?7
+                     WHERE repo_id = ?1 AND stream = ?2",
+                )?
+                .execute(params![
+                    page.repo_id as i64,
+                    page.stream,
+                    status,
+                    page.cursor,
+                    page.rows.rows.len() as i64,
+                    page.note,
+                    now
+                ])?;
+            }
+            for tombstone in gone {
+                super::detail::bury(tx, tombstone)?;
+            }
+            insert_requests(tx, shard, records)
+        })
+    }
+
+    /// Fills contributors' first and last contribution from the commits stored for them.
+    pub fn date_contributions(&mut self) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE contributors SET
+                    first_contribution_at = (SELECT min(c.author_date) FROM commits c
+                        WHERE c.repo_id = contributors.repo_id AND c.author_id = contributors.user_id),
+                    last_contribution_at = (SELECT max(c.author_date) FROM commits c
+                        WHERE c.repo_id = contributors.repo_id AND c.author_id = contributors.user_id)
+                 WHERE EXISTS (SELECT 1 FROM commits c WHERE c.repo_id = contributors.repo_id)",
+                [],
+            )
+            .map(drop)
+        })
+    }
+}
+
+/// Inserts or updates rows of one entity table by its key (the first two columns).
+fn upsert_rows(tx: &Transaction<'_>, rows: &TableRows) -> rusqlite::Result<()> {
+    if rows.rows.is_empty() {
+        return Ok(());
+    }
+    let columns = rows.columns;
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("?{i}")).collect();
+    let updates: Vec<String> = columns[2..].iter().map(|c| format!("{c} = excluded.{c}")).collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}, {}) DO UPDATE SET {}",
+        rows.table,
+        columns.join(", "),
+        placeholders.join(", "),
+        columns[0],
+        columns[1],
+        updates.join(", ")
+    );
+    let mut statement = tx.prepare_cached(&sql)?;
+    for row in &rows.rows {
+        statement.execute(rusqlite::params_from_iter(row.iter()))?;
+    }
+    Ok(())
+}
