@@ -121,6 +121,20 @@ pub fn gunzip_sided(source: &Path, destination: &Path) -> Result<u64, GunzipErro
     Ok(size)
 }
 
+/// A SQLite file to read `path` as: the file itself, or for gzip a temporary unpacked copy
+/// (deleted when the returned guard drops). The error says what the file is instead.
+pub fn readable_sqlite(path: &Path) -> Result<(std::path::PathBuf, Option<tempfile::TempPath>), String> {
+    match detect(path).map_err(|e| e.to_string())? {
+        FileKind::Sqlite => Ok((path.to_path_buf(), None)),
+        FileKind::Gzip => {
+            let temporary = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?.into_temp_path();
+            gunzip(path, &temporary).map_err(|e| format!("not a valid gzip file ({e})"))?;
+            Ok((temporary.to_path_buf(), Some(temporary)))
+        }
+        FileKind::Other => Err("not a SQLite database or a gzip file".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -76,7 +76,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct PlanOptionsArgs {
     /// What to crawl: ids:A..B (A <= id < B), ids:A.. (to the newest), search:QUERY,
-    /// starred:USER, user:LOGIN, org:LOGIN, repos:FILE, trending[:DAYS], leftovers:DIR.
+    /// starred:USER, user:LOGIN, org:LOGIN, repos:FILE, trending[:DAYS], leftovers:DIR,
+    /// db:FILE (with --where).
     /// (env OCTOSHARD_SOURCE: lets workflows pass a search query with spaces).
     #[arg(long, env = "OCTOSHARD_SOURCE", value_name = "SPEC")]
     pub source: String,
@@ -90,8 +91,8 @@ pub struct PlanOptionsArgs {
     /// The most matrices (waves) the crawl workflow runs one after another.
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_waves: u32,
-    /// What to collect, comma separated: metadata, pulls, issues, runs, contributors, commits,
-    /// snapshot, archive.
+    /// What to collect, comma separated: metadata, pulls, issues, runs, contributors, commits
+    /// (snapshot and archive are not available yet). Any of them fetches the metadata too.
     #[arg(long, value_delimiter = ',', default_value = "metadata", value_name = "LIST")]
     pub collect: Vec<String>,
     /// The hourly request budget of each credential the crawls will use.
@@ -117,6 +118,10 @@ pub struct PlanOptionsArgs {
     /// the same plan on any day.
     #[arg(long, env = "OCTOSHARD_TODAY", value_name = "DATE")]
     pub today: Option<String>,
+    /// With `--source db:FILE`: a read-only SQL condition over that database's `repositories`
+    /// table choosing the repositories to crawl (e.g. "stargazers_count >= 50").
+    #[arg(long = "where", value_name = "SQL")]
+    pub filter: Option<String>,
 }
 
 /// `plan` arguments.
@@ -355,6 +360,7 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
         plan_id: options.plan_id.clone(),
         probes: options.probes,
         today,
+        filter: options.filter.clone(),
     })
 }
 
@@ -566,6 +572,16 @@ fn parse_deadline(deadline: Option<&str>) -> Result<Option<Duration>> {
     deadline.map(|d| crate::time::parse_duration(d).map_err(|e| Error::Usage(format!("--deadline: {e}")))).transpose()
 }
 
+/// Deep collection reads GraphQL, which answers no anonymous request: refuse before any work.
+fn needs_token_for(collect: &[Collect], github: &GitHub) -> Result<()> {
+    let streams = crawl::streams::spec::requested(collect);
+    if streams.is_empty() || !github.is_anonymous() {
+        return Ok(());
+    }
+    let names: Vec<&str> = streams.iter().map(|s| s.name).collect();
+    Err(Error::Crawl(crawl::CrawlError::NeedsToken { collect: names.join(", ") }))
+}
+
 /// Appends Markdown to the step summary, when there is one (built only then).
 fn append_step_summary(actions: &ActionsEnv, markdown: impl FnOnce() -> String) -> Result<()> {
     if let Some(path) = &actions.step_summary {
@@ -578,6 +594,7 @@ async fn crawl_command(args: CrawlArgs, actions: &ActionsEnv) -> Result<()> {
     let manifest = Manifest::load(&args.manifest)?;
     let deadline = parse_deadline(args.deadline.as_deref())?;
     let github = github_client(&args.network)?;
+    needs_token_for(&manifest.collect, &github)?;
     let group = actions::group(&format!(
         "octoshard crawl {} ({} of {})",
         manifest.shard.name,
@@ -720,6 +737,7 @@ async fn run_command(args: RunArgs, actions: &ActionsEnv) -> Result<()> {
         previous: args.previous,
     };
     let github = Arc::new(github_client(&args.network)?);
+    needs_token_for(&request.plan.collect, &github)?;
     let report = run::run(github, &request).await?;
     append_step_summary(actions, || actions::crawl_summary_markdown("octoshard run", &report.crawls))?;
     report.crawls.iter().for_each(annotate_crawl);

@@ -311,16 +311,7 @@ fn open_shard(path: &Path, manifest: &Manifest) -> Result<Store, CrawlError> {
 /// Opens a previous database read-only (unpacking `.gz` into a temporary file kept alongside).
 fn open_previous(path: &Path) -> Result<(std::sync::Mutex<Store>, Option<tempfile::TempPath>), CrawlError> {
     let fail = |reason: String| CrawlError::Previous { path: path.to_path_buf(), reason };
-    let kind = artifact::detect(path).map_err(|e| fail(e.to_string()))?;
-    let (database, temporary) = match kind {
-        artifact::FileKind::Sqlite => (path.to_path_buf(), None),
-        artifact::FileKind::Gzip => {
-            let temporary = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?.into_temp_path();
-            artifact::gunzip(path, &temporary).map_err(|e| fail(format!("not a valid gzip file ({e})")))?;
-            (temporary.to_path_buf(), Some(temporary))
-        }
-        artifact::FileKind::Other => return Err(fail("not a SQLite database or a gzip file".into())),
-    };
+    let (database, temporary) = artifact::readable_sqlite(path).map_err(fail)?;
     let store = Store::open_readonly(&database).map_err(|e| fail(e.to_string()))?;
     let version = store.meta("schema_version").map_err(|_| fail("not an octoshard database".into()))?;
     if version.as_deref() != Some(crate::store::SCHEMA_VERSION.to_string().as_str()) {
@@ -355,7 +346,12 @@ async fn crawl_items(
             WorkItem::IdRange { from, to } => {
                 id_range::crawl(context, store, progress, (state.idx, *from, *to), cursor).await
             }
-            WorkItem::RepoNames { names } => names::crawl(context, store, progress, state.idx, names, cursor).await,
+            WorkItem::RepoNames { names } => {
+                names::crawl(context, store, progress, state.idx, names::Wanted::Names(names), cursor).await
+            }
+            WorkItem::RepoNodes { repos } => {
+                names::crawl(context, store, progress, state.idx, names::Wanted::Nodes(repos), cursor).await
+            }
             item => paged::crawl(context, store, progress, state.idx, item, cursor).await,
         };
         match outcome {

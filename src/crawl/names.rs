@@ -1,15 +1,34 @@
-//! Named repositories (`repos:FILE`): looked up 100 per GraphQL query with aliased
-//! `repository(owner:, name:)` fields, which return detail directly. A name GitHub cannot
-//! resolve is recorded in `missing_repositories`; the others in the batch are kept. The cursor is
-//! the number of names done.
+//! Known repositories, looked up 100 per GraphQL query with their detail: by name (`repos:FILE`,
+//! aliased `repository(owner:, name:)` fields) or by node id (`db:FILE`, `nodes(ids:)`). A name
+//! GitHub cannot resolve is recorded in `missing_repositories`, a node id that comes back null
+//! becomes a tombstone; the others in the batch are kept. The cursor is the number done. Their
+//! streams follow, like those of listed repositories.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::github::RequestKind;
-use crate::store::{Lookup, Store, WorkStatus};
+use crate::store::{Lookup, Store, Tombstone, WorkStatus};
 
 use super::detail::{BATCH, fields, row};
 use super::{CrawlError, ItemOutcome, Progress, ShardContext};
+
+/// What an item looks up.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Wanted<'a> {
+    /// `owner/name`s.
+    Names(&'a [String]),
+    /// `(id, node id)`s.
+    Nodes(&'a [(u64, String)]),
+}
+
+impl Wanted<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Wanted::Names(names) => names.len(),
+            Wanted::Nodes(nodes) => nodes.len(),
+        }
+    }
+}
 
 /// GraphQL string literal (quotes, backslashes and control characters escaped).
 fn literal(text: &str) -> String {
@@ -31,55 +50,114 @@ fn query(names: &[String], fields: &str) -> String {
     text
 }
 
-/// Looks up `names` from position `cursor`.
+/// The lookup query for a batch of node ids.
+fn nodes_query(fields: &str) -> String {
+    format!(
+        "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {fields}\n    }}\n  }}\n}}"
+    )
+}
+
+/// What one batch found.
+#[derive(Default)]
+struct Found {
+    rows: Vec<crate::store::RepositoryRow>,
+    seeds: Vec<crate::store::StreamSeed>,
+    missing: Vec<(String, String)>,
+    gone: Vec<Tombstone>,
+}
+
+impl Found {
+    fn add(&mut self, context: &ShardContext<'_>, node: &Value, now: &str) {
+        let row = row(0, node, now);
+        if row.id == 0 {
+            return;
+        }
+        self.seeds.extend(super::streams::seeds(row.id, node, &context.streams, &|_| None));
+        self.rows.push(row);
+    }
+}
+
+/// The reason GitHub gives for the entry at `path` (`NOT_FOUND` when it says nothing).
+fn reason(errors: &[crate::github::graphql::GraphqlError], matches: impl Fn(&[Value]) -> bool) -> String {
+    errors
+        .iter()
+        .find(|e| matches(&e.path))
+        .and_then(|e| e.kind.clone())
+        .unwrap_or_else(|| "NOT_FOUND".into())
+        .to_ascii_lowercase()
+}
+
+/// Looks up `wanted` from position `cursor`.
 pub(super) async fn crawl(
     context: &ShardContext<'_>,
     store: &mut Store,
     progress: &mut Progress,
     idx: u32,
-    names: &[String],
+    wanted: Wanted<'_>,
     cursor: Option<&str>,
 ) -> Result<ItemOutcome, CrawlError> {
     let mut done: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
-    while done < names.len() {
-        let batch = &names[done..(done + BATCH).min(names.len())];
-        let text = query(batch, &fields(context));
-        let lookup = context.github.graphql(&text, Value::Null, RequestKind::RepositoryLookup);
+    let fields = fields(context);
+    while done < wanted.len() {
+        let end = (done + BATCH).min(wanted.len());
+        let (text, variables, kind) = match wanted {
+            Wanted::Names(names) => (query(&names[done..end], &fields), Value::Null, RequestKind::RepositoryLookup),
+            Wanted::Nodes(nodes) => {
+                let ids: Vec<&str> = nodes[done..end].iter().map(|(_, node)| node.as_str()).collect();
+                (nodes_query(&fields), json!({ "ids": ids }), RequestKind::RepositoryDetail)
+            }
+        };
+        let lookup = context.github.graphql(&text, variables, kind);
         let Some(response) = progress.before_deadline(lookup).await else {
             return Ok(ItemOutcome::Deadline);
         };
         let response = response?;
         let now = crate::time::now_rfc3339();
-        let mut rows = Vec::new();
-        let mut seeds = Vec::new();
-        let mut missing = Vec::new();
-        for (i, name) in batch.iter().enumerate() {
-            let alias = format!("r{i}");
-            match response.data.get(&alias).filter(|node| !node.is_null()) {
-                Some(node) => {
-                    let row = row(0, node, &now);
-                    seeds.extend(super::streams::seeds(row.id, node, &context.streams, &|_| None));
-                    rows.push(row);
+        let mut found = Found::default();
+        match wanted {
+            Wanted::Names(names) => {
+                for (i, name) in names[done..end].iter().enumerate() {
+                    let alias = format!("r{i}");
+                    match response.data.get(&alias).filter(|node| !node.is_null()) {
+                        Some(node) => found.add(context, node, &now),
+                        None => {
+                            let why = reason(&response.errors, |path| path.first().and_then(Value::as_str) == Some(&alias));
+                            found.missing.push((name.clone(), why));
+                        }
+                    }
                 }
-                None => {
-                    let reason = response
-                        .errors
-                        .iter()
-                        .find(|e| e.path.first().and_then(Value::as_str) == Some(alias.as_str()))
-                        .and_then(|e| e.kind.clone())
-                        .unwrap_or_else(|| "NOT_FOUND".into())
-                        .to_ascii_lowercase();
-                    missing.push((name.clone(), reason));
+            }
+            Wanted::Nodes(nodes) => {
+                let answers = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
+                for (i, (id, node_id)) in nodes[done..end].iter().enumerate() {
+                    match answers.get(i).filter(|node| !node.is_null()) {
+                        Some(node) => found.add(context, node, &now),
+                        None => found.gone.push(Tombstone {
+                            id: *id,
+                            node_id: Some(node_id.clone()),
+                            full_name: None,
+                            reason: reason(&response.errors, |path| {
+                                path.first().and_then(Value::as_str) == Some("nodes")
+                                    && path.get(1).and_then(Value::as_u64) == Some(i as u64)
+                            }),
+                            observed_at: now.clone(),
+                        }),
+                    }
                 }
             }
         }
-        rows.retain(|r| r.id != 0);
-        seeds.retain(|s| s.repo_id != 0);
-        done += batch.len();
-        let lookup =
-            Lookup { rows: &rows, missing: &missing, streams: &seeds, cursor: done, records: &response.records };
+        done = end;
+        let lookup = Lookup {
+            rows: &found.rows,
+            missing: &found.missing,
+            gone: &found.gone,
+            streams: &found.seeds,
+            cursor: done,
+            records: &response.records,
+        };
         store.commit_lookup(progress.shard(), idx, &lookup)?;
-        progress.detail(rows.len() as u64, missing.len() as u64, &response.records);
+        let absent = (found.missing.len() + found.gone.len()) as u64;
+        progress.detail(found.rows.len() as u64, absent, &response.records);
         if let Some(outcome) = super::drain(context, store, progress, BATCH as u64 - 1).await? {
             return Ok(outcome);
         }

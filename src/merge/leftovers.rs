@@ -51,12 +51,21 @@ pub fn unfinished(store: &Store, plans: &BTreeMap<String, PlanRow>) -> Result<Ve
     let done: Vec<&WorkState> = states.iter().filter(|s| s.status == WorkStatus::Completed).collect();
     let mut left = Vec::new();
     for state in states.iter().filter(|s| s.status != WorkStatus::Completed) {
-        let detail = plans.get(&state.plan_id).is_none_or(|plan| plan.collect.contains(&Collect::Metadata));
-        let first_pending = match &state.item {
-            WorkItem::IdRange { from, to } if detail => first_pending_detail(store, *from, *to)?,
-            _ => None,
+        // Every collect list fetches detail (streams are sized by it), so listed rows without
+        // it, or with streams not all collected, are work left in their range.
+        let pending = match &state.item {
+            WorkItem::IdRange { from, to } => Waiting {
+                first_id: [first_pending_detail(store, *from, *to)?, first_pending_stream(store, *from, *to)?]
+                    .into_iter()
+                    .flatten()
+                    .min(),
+                names: Vec::new(),
+            },
+            WorkItem::RepoNames { names } => Waiting { first_id: None, names: names_with_pending_streams(store, names)? },
+            WorkItem::RepoNodes { repos } => Waiting { first_id: None, names: ids_with_pending_streams(store, repos)? },
+            _ => Waiting::default(),
         };
-        let Some(leftover) = remaining(state, first_pending) else { continue };
+        let Some(leftover) = remaining(state, &pending) else { continue };
         let done_later =
             done.iter().copied().filter(|other| other.plan_id != state.plan_id && other.updated_at > state.updated_at);
         if plans.len() > 1 && covered(&leftover.work, done_later) {
@@ -65,6 +74,61 @@ pub fn unfinished(store: &Store, plans: &BTreeMap<String, PlanRow>) -> Result<Ve
         left.push(leftover);
     }
     Ok(left)
+}
+
+/// What a work item's repositories still wait for, beyond its cursor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Waiting {
+    /// The lowest id of its range listed but still waiting for detail or a stream.
+    pub first_id: Option<u64>,
+    /// Its names (before the cursor) whose repositories still wait for a stream (for a list of
+    /// node ids: the repository ids, as text).
+    pub names: Vec<String>,
+}
+
+/// The lowest id in `[from, to)` whose streams are not all collected.
+fn first_pending_stream(store: &Store, from: u64, to: u64) -> Result<Option<u64>, StoreError> {
+    store
+        .conn()
+        .query_row(
+            "SELECT min(repo_id) FROM stream_state WHERE status = 'pending' AND repo_id >= ?1 AND repo_id < ?2",
+            [from as i64, to as i64],
+            |row| row.get::<_, Option<i64>>(0),
+        )
+        .map(|id| id.map(|id| id as u64))
+        .map_err(|e| store.error(e))
+}
+
+/// The names among `names` whose repositories have streams not all collected.
+fn names_with_pending_streams(store: &Store, names: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut statement = store
+        .conn()
+        .prepare(
+            "SELECT DISTINCT lower(r.full_name) FROM stream_state s JOIN repositories r ON r.id = s.repo_id
+             WHERE s.status = 'pending'",
+        )
+        .map_err(|e| store.error(e))?;
+    let pending: std::collections::HashSet<String> = statement
+        .query_map([], |row| row.get(0))
+        .map_err(|e| store.error(e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| store.error(e))?;
+    Ok(names.iter().filter(|n| pending.contains(&n.to_ascii_lowercase())).cloned().collect())
+}
+
+/// The ids (as text) among `repos` whose streams are not all collected.
+fn ids_with_pending_streams(store: &Store, repos: &[(u64, String)]) -> Result<Vec<String>, StoreError> {
+    let mut statement = store
+        .conn()
+        .prepare("SELECT 1 FROM stream_state WHERE repo_id = ?1 AND status = 'pending' LIMIT 1")
+        .map_err(|e| store.error(e))?;
+    let mut pending = Vec::new();
+    for (id, _) in repos {
+        if statement.exists([*id as i64]).map_err(|e| store.error(e))? {
+            pending.push(id.to_string());
+        }
+    }
+    Ok(pending)
 }
 
 /// The lowest id in `[from, to)` listed but still waiting for its detail.
@@ -105,9 +169,9 @@ fn covered<'a>(work: &WorkItem, done: impl Iterator<Item = &'a WorkState>) -> bo
     false
 }
 
-/// What remains of a work item, given its cursor and the first repository of its range still
-/// waiting for detail; `None` if nothing does.
-pub fn remaining(state: &WorkState, first_pending: Option<u64>) -> Option<Leftover> {
+/// What remains of a work item, given its cursor and what its repositories still wait for;
+/// `None` if nothing does.
+pub fn remaining(state: &WorkState, waiting: &Waiting) -> Option<Leftover> {
     if state.status == WorkStatus::Completed {
         return None;
     }
@@ -123,8 +187,8 @@ pub fn remaining(state: &WorkState, first_pending: Option<u64>) -> Option<Leftov
                 Some(since) => (*from).max(since.saturating_add(1)),
                 None => *from,
             };
-            // Listed but without detail: the listing of those ids is part of what is left.
-            if let Some(pending) = first_pending.filter(|id| (*from..*to).contains(id)) {
+            // Listed but without detail or streams: the listing of those ids is part of what is left.
+            if let Some(pending) = waiting.first_id.filter(|id| (*from..*to).contains(id)) {
                 start = start.min(pending);
             }
             if start >= *to {
@@ -133,11 +197,23 @@ pub fn remaining(state: &WorkState, first_pending: Option<u64>) -> Option<Leftov
             WorkItem::IdRange { from: start, to: *to }
         }
         WorkItem::RepoNames { names } => {
-            let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
-            if done >= names.len() {
+            let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(names.len());
+            let mut left: Vec<String> = names[..done].iter().filter(|n| waiting.names.contains(n)).cloned().collect();
+            left.extend_from_slice(&names[done..]);
+            if left.is_empty() {
                 return None;
             }
-            WorkItem::RepoNames { names: names[done..].to_vec() }
+            WorkItem::RepoNames { names: left }
+        }
+        WorkItem::RepoNodes { repos } => {
+            let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(repos.len());
+            let mut left: Vec<(u64, String)> =
+                repos[..done].iter().filter(|(id, _)| waiting.names.contains(&id.to_string())).cloned().collect();
+            left.extend_from_slice(&repos[done..]);
+            if left.is_empty() {
+                return None;
+            }
+            WorkItem::RepoNodes { repos: left }
         }
         // Page-based listings restart from their first page: pages shift as repositories are
         // added, so a page number from an earlier crawl does not say what is done.
@@ -185,29 +261,33 @@ mod tests {
 
     #[test]
     fn remaining_work_starts_after_the_cursor() {
-        assert_eq!(remaining(&state(WorkStatus::Completed, Some("199")), None), None);
+        assert_eq!(remaining(&state(WorkStatus::Completed, Some("199")), &Waiting::default()), None);
         assert_eq!(
-            remaining(&state(WorkStatus::Pending, None), None).unwrap().work,
+            remaining(&state(WorkStatus::Pending, None), &Waiting::default()).unwrap().work,
             WorkItem::IdRange { from: 100, to: 200 }
         );
-        let left = remaining(&state(WorkStatus::Pending, Some("150")), None).unwrap();
+        let left = remaining(&state(WorkStatus::Pending, Some("150")), &Waiting::default()).unwrap();
         assert_eq!((left.work, left.reason.as_str()), (WorkItem::IdRange { from: 151, to: 200 }, "deadline"));
         assert_eq!(
-            remaining(&state(WorkStatus::Failed, Some("40")), None).unwrap().work,
+            remaining(&state(WorkStatus::Failed, Some("40")), &Waiting::default()).unwrap().work,
             WorkItem::IdRange { from: 100, to: 200 }
         );
-        assert_eq!(remaining(&state(WorkStatus::Processing, Some("199")), None), None);
+        assert_eq!(remaining(&state(WorkStatus::Processing, Some("199")), &Waiting::default()), None);
+    }
+
+    fn at(id: u64) -> Waiting {
+        Waiting { first_id: Some(id), names: Vec::new() }
     }
 
     #[test]
     fn rows_waiting_for_detail_pull_the_range_back() {
         // Regression (issue 10.2): listed up to 150, detail stored only below 120.
-        let left = remaining(&state(WorkStatus::Pending, Some("150")), Some(120)).unwrap();
+        let left = remaining(&state(WorkStatus::Pending, Some("150")), &at(120)).unwrap();
         assert_eq!(left.work, WorkItem::IdRange { from: 120, to: 200 });
-        let left = remaining(&state(WorkStatus::Processing, Some("199")), Some(190)).unwrap();
+        let left = remaining(&state(WorkStatus::Processing, Some("199")), &at(190)).unwrap();
         assert_eq!(left.work, WorkItem::IdRange { from: 190, to: 200 });
         // A pending row outside the range says nothing about it.
-        let left = remaining(&state(WorkStatus::Pending, Some("150")), Some(20)).unwrap();
+        let left = remaining(&state(WorkStatus::Pending, Some("150")), &at(20)).unwrap();
         assert_eq!(left.work, WorkItem::IdRange { from: 151, to: 200 });
     }
 

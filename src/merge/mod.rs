@@ -298,10 +298,38 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
              WHERE excluded.observed_at > main.tombstones.observed_at",
             [],
         )?;
-        // A repository seen gone after it was last fetched is gone.
+        // A repository seen gone after it was last fetched is gone, with what was collected of it.
         tx.execute(
             "DELETE FROM main.repositories WHERE id IN (SELECT t.id FROM main.tombstones t
                JOIN main.repositories r ON r.id = t.id WHERE t.observed_at >= r.fetched_at)",
+            [],
+        )?;
+        // Every other table with a key and a fetched_at (the collected entities, and tables added
+        // later) merges the same way: the newest version of each key wins.
+        for table in entity_tables(&tx)? {
+            tx.execute(&table.upsert_sql(), [])?;
+            if table.columns.iter().any(|c| c == "repo_id") {
+                tx.execute(
+                    &format!(
+                        "DELETE FROM main.{0} WHERE EXISTS (SELECT 1 FROM main.tombstones t
+                           WHERE t.id = main.{0}.repo_id AND t.observed_at >= main.{0}.fetched_at)",
+                        table.name
+                    ),
+                    [],
+                )?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO main.stream_state SELECT * FROM src.stream_state WHERE true
+             ON CONFLICT (repo_id, stream) DO UPDATE SET status = excluded.status, cursor = excluded.cursor,
+                expected = excluded.expected, stored = excluded.stored, since = excluded.since,
+                note = excluded.note, updated_at = excluded.updated_at
+             WHERE excluded.updated_at > main.stream_state.updated_at",
+            [],
+        )?;
+        tx.execute(
+            "DELETE FROM main.stream_state WHERE EXISTS (SELECT 1 FROM main.tombstones t
+               WHERE t.id = main.stream_state.repo_id AND t.observed_at >= main.stream_state.updated_at)",
             [],
         )?;
         tx.execute(
@@ -375,6 +403,71 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
     })();
     output.conn().execute("DETACH DATABASE src", params![]).map_err(sql)?;
     result.map_err(sql)
+}
+
+/// Tables merge copies by their own rules; every other table with a primary key and a
+/// `fetched_at` column is an entity table, merged generically.
+const OWN_RULES: &[&str] = &[
+    "meta",
+    "repositories",
+    "tombstones",
+    "etags",
+    "work_items",
+    "plans",
+    "missing_repositories",
+    "shard_runs",
+    "api_requests",
+    "stream_state",
+];
+
+/// A table whose rows are keyed and carry `fetched_at`.
+struct EntityTable {
+    name: String,
+    columns: Vec<String>,
+    key: Vec<String>,
+}
+
+impl EntityTable {
+    /// Copies `src`'s rows into `main`, the newest `fetched_at` of each key winning.
+    fn upsert_sql(&self) -> String {
+        let columns = self.columns.join(", ");
+        let updates: Vec<String> =
+            self.columns.iter().filter(|c| !self.key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
+        format!(
+            "INSERT INTO main.{0} ({columns}) SELECT {columns} FROM src.{0} WHERE true
+             ON CONFLICT ({1}) DO UPDATE SET {2} WHERE excluded.fetched_at > main.{0}.fetched_at",
+            self.name,
+            self.key.join(", "),
+            updates.join(", ")
+        )
+    }
+}
+
+/// The entity tables of the output's schema.
+fn entity_tables(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<EntityTable>> {
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut tables = Vec::new();
+    for name in names.into_iter().filter(|n| !OWN_RULES.contains(&n.as_str())) {
+        let mut columns = Vec::new();
+        let mut key: Vec<(i64, String)> = Vec::new();
+        let mut statement = conn.prepare(&format!("PRAGMA main.table_info({name})"))?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(1)?, row.get::<_, i64>(5)?)))?;
+        for row in rows {
+            let (column, pk) = row?;
+            if pk > 0 {
+                key.push((pk, column.clone()));
+            }
+            columns.push(column);
+        }
+        key.sort();
+        if !key.is_empty() && columns.iter().any(|c| c == "fetched_at") {
+            tables.push(EntityTable { name, columns, key: key.into_iter().map(|(_, c)| c).collect() });
+        }
+    }
+    Ok(tables)
 }
 
 /// The columns of `work_items`, in the order merge copies them.

@@ -81,6 +81,12 @@ pub enum WorkItem {
         /// The names.
         names: Vec<String>,
     },
+    /// Known repositories (`[id, node id]`, from an earlier database), looked up 100 per
+    /// GraphQL `nodes(ids:)` query.
+    RepoNodes {
+        /// The repositories.
+        repos: Vec<(u64, String)>,
+    },
 }
 
 /// Whose repositories an `owner_repos` item lists.
@@ -102,6 +108,7 @@ impl WorkItem {
             WorkItem::OwnerRepos { .. } => "owner_repos",
             WorkItem::Starred { .. } => "starred",
             WorkItem::RepoNames { .. } => "repo_names",
+            WorkItem::RepoNodes { .. } => "repo_nodes",
         }
     }
 }
@@ -115,6 +122,7 @@ impl fmt::Display for WorkItem {
             WorkItem::OwnerRepos { login, owner: OwnerKind::Org } => write!(f, "repositories of org {login}"),
             WorkItem::Starred { login } => write!(f, "stars of {login}"),
             WorkItem::RepoNames { names } => write!(f, "{} named repositories", names.len()),
+            WorkItem::RepoNodes { repos } => write!(f, "{} repositories by node id", repos.len()),
         }
     }
 }
@@ -279,6 +287,11 @@ impl WorkItem {
                 Err(format!("`{login}` is not a GitHub login"))
             }
             WorkItem::RepoNames { names } if names.is_empty() => Err("a repo_names work item lists no names".into()),
+            WorkItem::RepoNodes { repos } if repos.is_empty() => Err("a repo_nodes work item lists no repositories".into()),
+            WorkItem::RepoNodes { repos } => match repos.iter().find(|(_, node)| !is_node_id(node)) {
+                Some((id, node)) => Err(format!("repository {id} has node id `{node}`, which is not a GraphQL id")),
+                None => Ok(()),
+            },
             WorkItem::RepoNames { names } => match names.iter().find(|n| !is_full_name(n)) {
                 Some(bad) => Err(format!("`{bad}` is not an owner/name repository name")),
                 None => Ok(()),
@@ -286,6 +299,11 @@ impl WorkItem {
             _ => Ok(()),
         }
     }
+}
+
+/// A GraphQL node id as GitHub writes them: letters, digits, `_`, `-`, `=` (base64 forms).
+pub fn is_node_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 100 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-=+/".contains(&b))
 }
 
 /// A GitHub login: 1-39 letters, digits and hyphens.

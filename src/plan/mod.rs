@@ -64,6 +64,8 @@ pub struct PlanRequest {
     pub probes: u64,
     /// Today's date (`YYYY-MM-DD`, UTC), for `trending`; read by the CLI so planning stays pure.
     pub today: String,
+    /// A read-only SQL filter over the `repositories` table of a `db:` source (`--where`).
+    pub filter: Option<String>,
 }
 
 /// The plan file (`plan.yaml`): what was planned, from what, by which version, at what cost.
@@ -145,6 +147,8 @@ pub struct Facts {
     pub unsplittable: Vec<Slice>,
     /// Names from a `repos:` file.
     pub names: Vec<String>,
+    /// Repositories (id, node id) of a `db:` source.
+    pub nodes: Vec<(u64, String)>,
     /// Unfinished work from a `leftovers:` folder.
     pub leftovers: Option<Leftovers>,
     /// Requests spent gathering these facts.
@@ -240,6 +244,9 @@ pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
     if let Some(id) = &request.plan_id {
         manifest::check_name("--plan-id", id).map_err(|reason| invalid(request, reason))?;
     }
+    if request.filter.is_some() && !matches!(request.source, Source::Db(_)) {
+        return Err(invalid(request, "--where filters a db: source only"));
+    }
     Ok(())
 }
 
@@ -275,6 +282,7 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
             facts.unsplittable = unsplittable;
         }
         Source::Repos(path) => facts.names = read_names(path)?,
+        Source::Db(path) => facts.nodes = read_nodes(path, request.filter.as_deref())?,
         Source::Leftovers(dir) => facts.leftovers = Some(read_leftovers(dir)?),
         Source::Starred(_) | Source::User(_) | Source::Org(_) | Source::Trending { .. } => {}
     }
@@ -349,6 +357,35 @@ fn read_names(path: &Path) -> Result<Vec<String>, PlanError> {
         return Err(fail("it lists no repositories".into()));
     }
     Ok(names)
+}
+
+/// Reads the repositories of an earlier octoshard database (`.sqlite` or `.sqlite.gz`) that pass
+/// `filter`, a read-only SQL condition over its `repositories` table.
+fn read_nodes(path: &Path, filter: Option<&str>) -> Result<Vec<(u64, String)>, PlanError> {
+    let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
+    let (database, _unpacked) = crate::artifact::readable_sqlite(path).map_err(fail)?;
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = rusqlite::Connection::open_with_flags(&database, flags)
+        .map_err(|e| fail(format!("cannot open it as SQLite ({e})")))?;
+    let octoshard: bool = conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'meta'", [], |row| row.get::<_, i64>(0))
+        .map(|n| n > 0)
+        .map_err(|e| fail(format!("cannot read it ({e})")))?;
+    if !octoshard {
+        return Err(fail("not an octoshard database (no meta table)".into()));
+    }
+    let condition = filter.unwrap_or("true");
+    let sql = format!("SELECT id, node_id FROM repositories WHERE node_id IS NOT NULL AND ({condition}) ORDER BY id");
+    let mut statement = conn.prepare(&sql).map_err(|e| fail(format!("--where `{condition}` is not usable ({e})")))?;
+    let rows = statement
+        .query_map([], |row| Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?)))
+        .map_err(|e| fail(format!("--where `{condition}` failed ({e})")))?;
+    let nodes: Vec<(u64, String)> =
+        rows.collect::<Result<_, _>>().map_err(|e| fail(format!("--where `{condition}` failed ({e})")))?;
+    if nodes.is_empty() {
+        return Err(fail(format!("no repository matches `{condition}`")));
+    }
+    Ok(nodes)
 }
 
 /// Reads `leftovers.yaml` from a folder (or the file itself).
@@ -508,6 +545,11 @@ fn units(
         Source::Starred(login) => vec![(WorkItem::Starred { login: login.clone() }, listing)],
         Source::User(login) => vec![(WorkItem::OwnerRepos { login: login.clone(), owner: OwnerKind::User }, listing)],
         Source::Org(login) => vec![(WorkItem::OwnerRepos { login: login.clone(), owner: OwnerKind::Org }, listing)],
+        Source::Db(_) => facts
+            .nodes
+            .chunks(NAMES_PER_ITEM)
+            .map(|repos| (WorkItem::RepoNodes { repos: repos.to_vec() }, lookup_work(repos.len())))
+            .collect(),
         Source::Repos(_) => facts
             .names
             .chunks(NAMES_PER_ITEM)
@@ -530,10 +572,8 @@ fn units(
                     let work = match &left.work {
                         WorkItem::IdRange { from, to } => id_work(&Model::new(&[], &[], *from, *to), *from, *to),
                         WorkItem::Search { .. } => search_work(1000.0),
-                        WorkItem::RepoNames { names } => {
-                            let n = names.len() as f64;
-                            Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil(), search: 0.0 }
-                        }
+                        WorkItem::RepoNames { names } => lookup_work(names.len()),
+                        WorkItem::RepoNodes { repos } => lookup_work(repos.len()),
                         WorkItem::OwnerRepos { .. } | WorkItem::Starred { .. } => listing,
                     };
                     (left.work.clone(), work)
@@ -541,6 +581,12 @@ fn units(
                 .collect()
         }
     })
+}
+
+/// The work of looking up `n` repositories, 100 per GraphQL query.
+fn lookup_work(n: usize) -> Work {
+    let n = n as f64;
+    Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil(), search: 0.0 }
 }
 
 /// Deals units to `count` shards, largest first, each to the least loaded shard (ties: the lower

@@ -26,6 +26,8 @@ pub enum Source {
     Trending { days: u32 },
     /// Unfinished work written by `merge`.
     Leftovers(PathBuf),
+    /// The repositories of an earlier merged database (filtered by `--where`).
+    Db(PathBuf),
 }
 
 /// A `--source` string that could not be understood.
@@ -38,8 +40,7 @@ pub struct SourceError {
     pub reason: String,
 }
 
-const KINDS: &str =
-    "ids:A..B, ids:A.., search:QUERY, starred:USER, user:LOGIN, org:LOGIN, repos:FILE, trending[:DAYS], leftovers:DIR";
+const KINDS: &str = "ids:A..B, ids:A.., search:QUERY, starred:USER, user:LOGIN, org:LOGIN, repos:FILE, trending[:DAYS], leftovers:DIR, db:FILE";
 
 impl Source {
     /// The short kind name, used in plan ids and logs.
@@ -53,6 +54,7 @@ impl Source {
             Source::Repos(_) => "repos",
             Source::Trending { .. } => "trending",
             Source::Leftovers(_) => "leftovers",
+            Source::Db(_) => "db",
         }
     }
 }
@@ -80,6 +82,7 @@ impl FromStr for Source {
             "org" => Ok(Source::Org(login(&required("an organization login")?).map_err(fail)?)),
             "repos" => Ok(Source::Repos(PathBuf::from(required("a file path")?))),
             "leftovers" => Ok(Source::Leftovers(PathBuf::from(required("a folder path")?))),
+            "db" => Ok(Source::Db(PathBuf::from(required("a database file")?))),
             "trending" => match rest {
                 None => Ok(Source::Trending { days: 7 }),
                 Some(days) => match days.trim().parse::<u32>() {
@@ -127,6 +130,7 @@ impl fmt::Display for Source {
             Source::Repos(path) => write!(f, "repos:{}", path.display()),
             Source::Trending { days } => write!(f, "trending:{days}"),
             Source::Leftovers(path) => write!(f, "leftovers:{}", path.display()),
+            Source::Db(path) => write!(f, "db:{}", path.display()),
         }
     }
 }

@@ -14,6 +14,7 @@ fn request(source: &str, shards: Option<u32>) -> PlanRequest {
         plan_id: None,
         probes: 0,
         today: "2026-11-23".into(),
+        filter: None,
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Lookup<'a> {
     pub rows: &'a [RepositoryRow],
     /// `(name, reason)` of names GitHub could not resolve.
     pub missing: &'a [(String, String)],
+    /// Repositories looked up by node id and found gone.
+    pub gone: &'a [Tombstone],
     /// Streams the found repositories start.
     pub streams: &'a [super::StreamSeed],
     /// Names done after this batch.
@@ -107,11 +109,14 @@ impl Store {
     /// Stores a batch of named lookups: rows found (with detail), names not found, the cursor
     /// after them and the requests, in one transaction.
     pub fn commit_lookup(&mut self, shard: &str, idx: u32, lookup: &Lookup<'_>) -> Result<(), StoreError> {
-        let Lookup { rows, missing, streams, cursor, records } = *lookup;
+        let Lookup { rows, missing, gone, streams, cursor, records } = *lookup;
         let now = crate::time::now_rfc3339();
         self.write(|tx| {
             repositories::upsert(tx, rows)?;
             Store::seed_streams(tx, streams)?;
+            for t in gone {
+                bury(tx, t)?;
+            }
             for (name, reason) in missing {
                 tx.execute(
                     "INSERT OR REPLACE INTO missing_repositories (full_name, reason, observed_at) VALUES (?1, ?2, ?3)",

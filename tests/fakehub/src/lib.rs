@@ -57,9 +57,16 @@
 //! assert_eq!(hub.stats().primary_violations, 0);
 //! ```
 
+mod advance;
 mod app;
+pub mod deep;
+mod deep_gen;
+mod deep_items;
+mod deep_store;
+mod deep_words;
 mod graphql;
 mod graphql_repos;
+mod hash;
 mod http;
 pub mod ids;
 mod json;
@@ -75,9 +82,11 @@ mod search;
 mod stars;
 mod stats;
 pub mod time;
+mod timeline;
 pub mod universe;
 mod words;
 
+pub use advance::Advance;
 pub use limits::Resource;
 pub use options::{AppOptions, Options};
 pub use stats::{SECONDARY_LOG_CAP, SecondaryCause, SecondaryResponse, Stats, WINDOW_LOG_CAP, WindowUsage};

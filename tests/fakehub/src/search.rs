@@ -364,7 +364,7 @@ mod tests {
     use crate::universe::UniverseConfig;
 
     fn universe() -> Universe {
-        Universe::generate(&UniverseConfig { repos: 6000, seed: 3, hidden_fraction: 0.3, deleted_fraction: 0.05 })
+        Universe::generate(&UniverseConfig { repos: 6000, seed: 3, hidden_fraction: 0.3, deleted_fraction: 0.05, ..Default::default() })
     }
 
     type Predicate<'a> = Box<dyn Fn(&Repo) -> bool + 'a>;

@@ -15,14 +15,15 @@
 //! (`owners.rs`, `search.rs`): [`Universe::owned_by`], [`Universe::starred_by`],
 //! [`Universe::search`], [`Universe::owners_by_repo_count`].
 
+use crate::deep_store::DeepStore;
 use crate::ids;
 use crate::search::SearchIndex;
 use crate::stars;
 use crate::time::Timestamp;
+use crate::timeline::{State, Timeline};
 use crate::words;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
 
 /// How to generate a universe.
 #[derive(Clone, Debug)]
@@ -34,11 +35,17 @@ pub struct UniverseConfig {
     pub hidden_fraction: f64,
     /// Fraction of public repos listed by `/repositories` but deleted since. Default 0.
     pub deleted_fraction: f64,
+    /// Scale of the deep data (issues, pull requests, workflow runs, commits; see
+    /// [`crate::deep`]): 1.0 (default) is the normal amount, 0.5 about half the
+    /// closed items, runs and commits (open counts always match `open_issues_count`),
+    /// 0.0 switches deep data off (`Universe::deep` is `None`, the deep endpoints
+    /// answer empty lists and GraphQL's open-issue count is `open_issues_count`).
+    pub deep_scale: f64,
 }
 
 impl Default for UniverseConfig {
     fn default() -> Self {
-        UniverseConfig { repos: 1000, seed: 1, hidden_fraction: 0.3, deleted_fraction: 0.0 }
+        UniverseConfig { repos: 1000, seed: 1, hidden_fraction: 0.3, deleted_fraction: 0.0, deep_scale: 1.0 }
     }
 }
 
@@ -121,7 +128,8 @@ pub struct Repo {
     pub subscribers_count: u32,
     pub forks_count: u32,
     pub network_count: u32,
-    /// REST's count (GraphQL `issues{totalCount}` reports the same number here).
+    /// REST's count: open issues plus open pull requests (GraphQL
+    /// `issues(states: OPEN){totalCount}` counts the issues alone; see [`crate::deep`]).
     pub open_issues_count: u32,
     /// Kilobytes. 0 means an empty repository (GraphQL `defaultBranchRef` is null).
     pub size: u32,
@@ -171,11 +179,12 @@ pub struct Segment {
     pub dark: bool,
 }
 
-/// The ground truth. Immutable once generated.
+/// The ground truth. Repositories are fixed once generated except for what
+/// [`Universe::advance`] changes (every accessor reads the newest state).
 #[derive(Debug)]
 pub struct Universe {
     config: UniverseConfig,
-    repos: Vec<Repo>,
+    timeline: Timeline,
     all_ids: Vec<u64>,
     owners: Vec<Owner>,
     owner_by_login: HashMap<String, u32>,
@@ -184,15 +193,19 @@ pub struct Universe {
     segments: Vec<Segment>,
     /// Per owner (parallel to `owners`): (starred_at, repo index), newest first.
     starred: Vec<Vec<(i64, u32)>>,
-    /// Built on first search.
-    search_index: OnceLock<SearchIndex>,
+    /// Indices into `owners` of the users (the possible authors of deep data).
+    users: Vec<u32>,
+    /// Deep data generated so far (and changed by `advance`).
+    pub(crate) deep_store: DeepStore,
 }
 
 /// Repositories generated per RNG stream (and per unit of parallel work).
 const CHUNK: usize = 1 << 15;
 const T_FIRST: i64 = 1_200_355_200; // 2008-01-15
 const T_LAST_CREATED: i64 = 1_764_547_200; // 2025-12-01
-const T_NOW: i64 = 1_767_225_600; // 2026-01-01
+const T_NOW: i64 = 1_767_225_600; // 2026-01-01 (star times)
+/// The universe's first "now" is its newest repository's creation plus this.
+const NOW_AFTER_NEWEST: i64 = 86_400;
 
 impl Universe {
     /// Generate deterministically from `cfg` (same config -> same universe).
@@ -214,6 +227,9 @@ impl Universe {
         // Everything else, in fixed-size chunks with their own seeded RNG (so the
         // result does not depend on the number of threads).
         let step = ((T_LAST_CREATED - T_FIRST) as f64 / (max_id.max(1) + 1) as f64).max(1.0);
+        // An upper bound of "now" (the newest creation + 1 day); clamped exactly below.
+        let last_public = public_ids.last().copied().unwrap_or(0);
+        let t_end = T_FIRST + ((last_public + 1) as f64 * step) as i64 + NOW_AFTER_NEWEST;
         let chunk = |c: usize| -> Vec<Repo> {
             let mut rng =
                 fastrand::Rng::with_seed(cfg.seed ^ 0xE703_7ED1_A0B4_28DB ^ (c as u64).wrapping_mul(0x9E37_79B9));
@@ -223,7 +239,7 @@ impl Universe {
                     let id = public_ids[i];
                     let (owner, counter) = assigned[i];
                     let created = T_FIRST + (id as f64 * step) as i64 + rng.i64(0..step as i64);
-                    make_repo(&mut rng, cfg, id, &owners[owner as usize], counter, created)
+                    make_repo(&mut rng, cfg, id, &owners[owner as usize], counter, created, t_end)
                 })
                 .collect()
         };
@@ -247,27 +263,58 @@ impl Universe {
         for (_, part) in parts {
             repos.extend(part);
         }
+        let now = repos.iter().map(|r| r.created_at.0).max().unwrap_or(T_FIRST) + NOW_AFTER_NEWEST;
+        for r in &mut repos {
+            r.pushed_at = Timestamp(r.pushed_at.0.min(now));
+            r.updated_at = Timestamp(r.updated_at.0.min(now));
+        }
         let owner_by_login = owners.iter().enumerate().map(|(i, o)| (o.login.to_ascii_lowercase(), i as u32)).collect();
         let mut name_index: Vec<(u64, u32)> =
             repos.iter().enumerate().map(|(i, r)| (name_hash(&r.full_name), i as u32)).collect();
         name_index.sort_unstable();
         let starred = stars::generate(cfg.seed, &owners, &repos, T_NOW);
+        let users = (0..owners.len() as u32).filter(|&i| owners[i as usize].owner_type == OwnerType::User).collect();
         Universe {
             config: cfg.clone(),
-            repos,
+            timeline: Timeline::new(State::new(repos, now)),
             all_ids,
             owners,
             owner_by_login,
             name_index,
             segments,
             starred,
-            search_index: OnceLock::new(),
+            users,
+            deep_store: DeepStore::default(),
         }
     }
 
-    /// The search index (lowercased text and packed fields), built on first use.
+    /// The search index (lowercased text and packed fields) of the current
+    /// state, built on first use.
     pub(crate) fn search_index(&self) -> &SearchIndex {
-        self.search_index.get_or_init(|| SearchIndex::build(&self.repos, &self.owners))
+        let state = self.timeline.current();
+        state.search.get_or_init(|| SearchIndex::build(&state.repos, &self.owners))
+    }
+
+    /// The states over time (for `advance`).
+    pub(crate) fn timeline(&self) -> &Timeline {
+        &self.timeline
+    }
+
+    /// The universe's "now": its newest repository's creation + 1 day, moved
+    /// on by every [`Universe::advance`]. Every timestamp of the data is at or
+    /// before it.
+    pub fn now(&self) -> Timestamp {
+        Timestamp(self.timeline.current().now)
+    }
+
+    /// How many times [`Universe::advance`] was called.
+    pub fn advances(&self) -> usize {
+        self.timeline.index()
+    }
+
+    /// Indices into `owners()` of the users (organizations excluded).
+    pub(crate) fn user_indices(&self) -> &[u32] {
+        &self.users
     }
 
     /// Index into `owners()` of a login, case-insensitively.
@@ -284,15 +331,22 @@ impl Universe {
         &self.config
     }
 
-    /// Public repositories (deleted ones included), sorted by id.
+    /// Public repositories (deleted ones included), sorted by id, as they are
+    /// now (after any [`Universe::advance`]).
     pub fn repos(&self) -> &[Repo] {
-        &self.repos
+        &self.timeline.current().repos
+    }
+
+    /// The repositories as generated, before any advance.
+    pub(crate) fn initial_repos(&self) -> &[Repo] {
+        &self.timeline.state(0).repos
     }
 
     /// Public repositories with `from <= id < to`.
     pub fn repos_in(&self, from: u64, to: u64) -> Vec<&Repo> {
-        let start = self.repos.partition_point(|r| r.id < from);
-        self.repos[start..].iter().take_while(|r| r.id < to).collect()
+        let repos = self.repos();
+        let start = repos.partition_point(|r| r.id < from);
+        repos[start..].iter().take_while(|r| r.id < to).collect()
     }
 
     /// Highest id of any kind (public or hidden); 0 for an empty universe.
@@ -307,7 +361,7 @@ impl Universe {
 
     /// Number of hidden ids.
     pub fn hidden_count(&self) -> usize {
-        self.all_ids.len() - self.repos.len()
+        self.all_ids.len() - self.repos().len()
     }
 
     /// The id-space layout (for density checks).
@@ -317,7 +371,8 @@ impl Universe {
 
     /// A public repository by id (deleted ones included: check `deleted`).
     pub fn get(&self, id: u64) -> Option<&Repo> {
-        self.repos.binary_search_by_key(&id, |r| r.id).ok().map(|i| &self.repos[i])
+        let repos = self.repos();
+        repos.binary_search_by_key(&id, |r| r.id).ok().map(|i| &repos[i])
     }
 
     /// A public repository by `owner/name`, case-insensitively like GitHub
@@ -334,7 +389,7 @@ impl Universe {
         self.name_index[start..]
             .iter()
             .take_while(|&&(h, _)| h == hash)
-            .map(|&(_, i)| &self.repos[i as usize])
+            .map(|&(_, i)| &self.repos()[i as usize])
             .find(|r| r.owner_login().eq_ignore_ascii_case(owner) && r.name().eq_ignore_ascii_case(name))
     }
 
@@ -484,7 +539,7 @@ fn pick_owner(rng: &mut fastrand::Rng, count: usize) -> usize {
     ((u * u * u) * count as f64) as usize % count
 }
 
-fn weighted<T: Copy>(rng: &mut fastrand::Rng, table: &[(T, u32)]) -> T {
+pub(crate) fn weighted<T: Copy>(rng: &mut fastrand::Rng, table: &[(T, u32)]) -> T {
     let total: u32 = table.iter().map(|&(_, w)| w).sum();
     let mut pick = rng.u32(..total);
     for &(value, weight) in table {
@@ -511,7 +566,7 @@ fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
 }
 
 /// Pareto-like count: most are small, a few are huge.
-fn skewed(rng: &mut fastrand::Rng, zero_p: f64, alpha: f64, cap: u32) -> u32 {
+pub(crate) fn skewed(rng: &mut fastrand::Rng, zero_p: f64, alpha: f64, cap: u32) -> u32 {
     if rng.f64() < zero_p {
         return 0;
     }
@@ -527,6 +582,7 @@ fn make_repo(
     owner: &Owner,
     counter: u32,
     created: i64,
+    t_end: i64,
 ) -> Repo {
     // Strings are built with one exact allocation each (this is the hot loop).
     let w = |rng: &mut fastrand::Rng| words::NAME_WORDS[rng.usize(..words::NAME_WORDS.len())];
@@ -565,9 +621,9 @@ fn make_repo(
     let pushed = if size == 0 || rng.f64() < 0.3 {
         created + rng.i64(0..120)
     } else {
-        created + ((T_NOW - created) as f64 * rng.f64().powi(2)) as i64
+        created + ((t_end - created) as f64 * rng.f64().powi(2)) as i64
     };
-    let updated = (pushed.max(created) + rng.i64(0..86_400 * 30)).min(T_NOW);
+    let updated = (pushed.max(created) + rng.i64(0..86_400 * 30)).min(t_end);
     let stars = skewed(rng, 0.6, 0.75, 400_000);
     let forks = if stars == 0 { u32::from(rng.f64() < 0.05) } else { (f64::from(stars) * rng.f64() * 0.3) as u32 };
     let subscribers = 1 + stars / 30 + rng.u32(0..3);
@@ -585,6 +641,10 @@ fn make_repo(
     let license = if rng.f64() < 0.45 { None } else { Some(&words::LICENSES[rng.usize(..words::LICENSES.len())]) };
     let default_branch = weighted(rng, words::BRANCHES);
     let deleted = cfg.deleted_fraction > 0.0 && rng.f64() < cfg.deleted_fraction;
+    let archived = rng.f64() < 0.03;
+    let has_issues = rng.f64() < 0.92;
+    // Open pull requests need a branch, open issues need issues enabled.
+    let open_issues = if size == 0 && !has_issues { 0 } else { open_issues };
     Repo {
         id,
         node_id: ids::repo_node_id(id),
@@ -608,9 +668,9 @@ fn make_repo(
         topics,
         license,
         default_branch,
-        archived: rng.f64() < 0.03,
+        archived,
         disabled: false,
-        has_issues: rng.f64() < 0.95,
+        has_issues,
         has_projects: rng.f64() < 0.9,
         has_wiki: rng.f64() < 0.85,
         has_pages: rng.f64() < 0.05,
@@ -626,7 +686,7 @@ mod tests {
     use super::*;
 
     fn small() -> Universe {
-        Universe::generate(&UniverseConfig { repos: 3000, seed: 7, hidden_fraction: 0.3, deleted_fraction: 0.05 })
+        Universe::generate(&UniverseConfig { repos: 3000, seed: 7, hidden_fraction: 0.3, deleted_fraction: 0.05, ..Default::default() })
     }
 
     #[test]

@@ -1,0 +1,198 @@
+//! Time passing, for incremental crawls: [`Universe::advance`] moves "now"
+//! ahead and changes some repositories, stamping every change after the old
+//! now. Which repositories change, and how, is seeded by (universe seed,
+//! advance seed, advance number, repository id), so the data depends only on
+//! the seed and the sequence of advance calls.
+//!
+//! A changed repository gets 0-3 new issues (if enabled) and 0-2 new pull
+//! requests (if not empty), 1-3 existing issues or pull requests updated
+//! (closed, reopened, merged, marked ready, labelled, commented), its running
+//! workflow runs completed and 1-8 new runs (if it has workflows), and 1-5
+//! new commits on the default branch (if not empty), which moves its head,
+//! `pushed_at` and `updated_at`; `open_issues_count` follows the open items.
+
+use crate::deep::{Deep, PER_REPO, RUN_ID_BASE, RunStatus, State, StateReason, Conclusion};
+use crate::deep_items::{Gen, contributors};
+use crate::deep_store::lock;
+use crate::hash::{mix, mix_all, sha, unit};
+use crate::time::Timestamp;
+use crate::timeline::State as UniverseState;
+use crate::universe::{Repo, Universe};
+use fastrand::Rng;
+
+/// What one advance did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Advance {
+    /// The new now.
+    pub now: Timestamp,
+    /// Ids of the repositories that changed, ascending.
+    pub changed: Vec<u64>,
+}
+
+impl Universe {
+    /// Move now ahead by `days` and change about `fraction` of the
+    /// repositories that have deep data (see the module docs). With deep data
+    /// switched off only now moves. Copies the repository table once per call
+    /// (fine for test universes; costly for a million repositories).
+    ///
+    /// # Panics
+    /// After 1023 advances.
+    pub fn advance(&self, days: u32, fraction: f64, seed: u64) -> Advance {
+        let _serial = lock(&self.deep_store.advancing);
+        let state = self.timeline().current();
+        let step = self.advances() as u64 + 1;
+        let (old_now, new_now) = (state.now, state.now + i64::from(days) * 86_400);
+        let mut repos = state.repos.clone();
+        let mut changed = Vec::new();
+        if self.config().deep_scale > 0.0 && fraction > 0.0 {
+            for repo in repos.iter_mut().filter(|r| !r.deleted) {
+                let h = mix_all(&[self.config().seed, seed, step, repo.id, 0xADA]);
+                if unit(h) >= fraction {
+                    continue;
+                }
+                let Some(deep) = self.deep(repo.id) else { continue };
+                let mut deep = (*deep).clone();
+                let mut rng = Rng::with_seed(mix(h, 1));
+                change(self, repo, &mut deep, &mut rng, old_now, new_now);
+                repo.open_issues_count = (deep.open_issues() + deep.open_pulls()) as u32;
+                if let Some(head) = deep.head() {
+                    repo.pushed_at = head.committer.date;
+                    repo.updated_at = repo.updated_at.max(head.committer.date);
+                }
+                self.store_deep(deep);
+                changed.push(repo.id);
+            }
+        }
+        self.timeline().push(UniverseState::new(repos, new_now));
+        Advance { now: Timestamp(new_now), changed }
+    }
+}
+
+/// `n` sorted times in (old, new], or `new` when no time passed.
+fn stamps(rng: &mut Rng, n: usize, old: i64, new: i64) -> Vec<i64> {
+    let mut out: Vec<i64> = (0..n).map(|_| if new > old { old + 1 + rng.i64(0..new - old) } else { new }).collect();
+    out.sort_unstable();
+    out
+}
+
+fn change(u: &Universe, repo: &Repo, deep: &mut Deep, rng: &mut Rng, old: i64, new: i64) {
+    let team: Vec<_> = deep.contributors.iter().take(10).map(|c| crate::deep::Account { login: c.login.clone(), id: c.id }).collect();
+    let gen = Gen { u, repo, team, labels: deep.labels.clone() };
+    let seed = u.config().seed;
+
+    // New issues and pull requests, in time order.
+    let new_issues = if deep.has_issues { rng.usize(0..=3) } else { 0 };
+    let new_pulls = if repo.is_empty() { 0 } else { rng.usize(0..=2) };
+    let mut kinds: Vec<bool> = (0..new_issues + new_pulls).map(|i| i >= new_issues).collect();
+    rng.shuffle(&mut kinds);
+    let existing = deep.last_number();
+    for (is_pull, at) in kinds.into_iter().zip(stamps(rng, new_issues + new_pulls, old, new)) {
+        let number = deep.last_number() + 1;
+        if is_pull {
+            deep.pulls.push(gen.pull(rng, number, at, true, new));
+        } else {
+            deep.issues.push(gen.issue(rng, number, at, true, new));
+        }
+    }
+
+    // Updates of older items.
+    let updates = rng.usize(1..=3);
+    for at in stamps(rng, updates, old, new) {
+        if existing == 0 {
+            break;
+        }
+        let number = rng.u32(1..=existing);
+        let roll = rng.f64();
+        if let Ok(i) = deep.issues.binary_search_by_key(&number, |x| x.number) {
+            let issue = &mut deep.issues[i];
+            match issue.state {
+                State::Open if roll < 0.6 => {
+                    issue.state = State::Closed;
+                    issue.closed_at = Some(Timestamp(at));
+                    issue.state_reason =
+                        Some(if rng.f64() < 0.8 { StateReason::Completed } else { StateReason::NotPlanned });
+                }
+                State::Closed if roll < 0.4 => {
+                    issue.state = State::Open;
+                    issue.closed_at = None;
+                    issue.state_reason = Some(StateReason::Reopened);
+                }
+                _ => issue.comments += 1,
+            }
+            if rng.f64() < 0.3 && !gen.labels.is_empty() {
+                let label = gen.labels[rng.usize(..gen.labels.len())];
+                if !issue.labels.contains(&label) && issue.labels.len() < 4 {
+                    issue.labels.push(label);
+                }
+            }
+            issue.updated_at = issue.updated_at.max(Timestamp(at));
+        } else if let Ok(i) = deep.pulls.binary_search_by_key(&number, |x| x.number) {
+            let pull = &mut deep.pulls[i];
+            match pull.state {
+                State::Open if roll < 0.5 && !pull.draft => {
+                    pull.state = State::Closed;
+                    pull.closed_at = Some(Timestamp(at));
+                    pull.merged_at = Some(Timestamp(at));
+                    pull.merge_commit_sha = Some(sha(&[seed, repo.id, u64::from(number), 0x3E4C]));
+                }
+                State::Open if roll < 0.7 => {
+                    pull.state = State::Closed;
+                    pull.closed_at = Some(Timestamp(at));
+                }
+                State::Open => {
+                    pull.draft = false;
+                    pull.commits += 1;
+                    pull.head_sha = sha(&[seed, repo.id, u64::from(number), at as u64, 0x4EAD]);
+                }
+                State::Closed if !pull.merged() && roll < 0.3 => {
+                    pull.state = State::Open;
+                    pull.closed_at = None;
+                }
+                State::Closed => pull.comments += 1,
+            }
+            pull.updated_at = pull.updated_at.max(Timestamp(at));
+        }
+    }
+
+    // New commits on the default branch.
+    if !repo.is_empty() {
+        let earliest = deep.head().map_or(repo.created_at.0, |c| c.committer.date.0);
+        let first_seq = deep.commits.len() as u64;
+        let count = rng.usize(1..=5);
+        let fresh: Vec<_> = stamps(rng, count, old, new)
+            .into_iter()
+            .enumerate()
+            .map(|(k, at)| gen.commit(rng, first_seq + k as u64, at.max(earliest), earliest))
+            .collect();
+        deep.commits.splice(0..0, fresh.into_iter().rev());
+        deep.contributors = contributors(&deep.commits);
+    }
+
+    // Runs: the running ones finish, new ones start.
+    if !deep.workflows.is_empty() {
+        let finish = stamps(rng, 1, old, new)[0];
+        for run in deep.runs.iter_mut().filter(|r| r.status != RunStatus::Completed) {
+            run.status = RunStatus::Completed;
+            run.conclusion = Some(Conclusion::Success);
+            run.updated_at = run.updated_at.max(Timestamp(finish));
+        }
+        let oldest_first: Vec<&_> = deep.commits.iter().rev().collect();
+        let mut fresh = Vec::new();
+        let count = rng.usize(1..=8);
+        for at in stamps(rng, count, old, new) {
+            let workflow = &deep.workflows[rng.usize(..deep.workflows.len())];
+            let number = deep
+                .runs
+                .iter()
+                .chain(fresh.iter())
+                .filter(|r| r.workflow_id == workflow.id)
+                .map(|r| r.run_number)
+                .max()
+                .unwrap_or(0)
+                + 1;
+            let id = RUN_ID_BASE + repo.id * PER_REPO + (deep.runs.len() + fresh.len()) as u64 + 1;
+            fresh.push(gen.run(rng, id, workflow, number, at, false, new, &oldest_first));
+        }
+        deep.runs.splice(0..0, fresh.into_iter().rev());
+    }
+}
