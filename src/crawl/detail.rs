@@ -26,11 +26,14 @@ pub(super) const FIELDS: &str = "id databaseId nameWithOwner name owner { login 
 /// The repository fields a crawl asks for: [`FIELDS`], and the counts that size its streams when
 /// it collects any.
 pub(super) fn fields(context: &ShardContext<'_>) -> String {
-    if context.streams.is_empty() {
-        FIELDS.to_string()
-    } else {
-        format!("{FIELDS}\n      {}", super::streams::spec::DETAIL_COUNTS)
+    let mut fields = FIELDS.to_string();
+    if !context.streams.is_empty() {
+        fields.push_str(&format!("\n      {}", super::streams::spec::DETAIL_COUNTS));
+        if context.previous.is_some() {
+            fields.push_str(&format!("\n      {}", super::streams::spec::DETAIL_SIGNALS));
+        }
     }
+    fields
 }
 
 /// The detail query.
@@ -68,7 +71,7 @@ pub(super) async fn drain(
         }
         let now = crate::time::now_rfc3339();
         let mut rows = Vec::with_capacity(batch.len());
-        let mut seeds = Vec::new();
+        let mut streams = crate::store::StreamStart::default();
         let mut tombstones = Vec::new();
         let mut with_node = 0;
         for (id, node_id) in &batch {
@@ -88,7 +91,7 @@ pub(super) async fn drain(
             match nodes.get(index).filter(|node| !node.is_null()) {
                 Some(node) => {
                     let row = row(*id, node, &now);
-                    seeds.extend(super::streams::seeds(row.id, node, &context.streams, &|_| None));
+                    super::streams::start(context, row.id, node, &mut streams)?;
                     rows.push(row);
                 }
                 None => tombstones.push(Tombstone {
@@ -100,7 +103,7 @@ pub(super) async fn drain(
                 }),
             }
         }
-        store.commit_detail(progress.shard(), &rows, &tombstones, &seeds, &response.records)?;
+        store.commit_detail(progress.shard(), &rows, &tombstones, &streams, &response.records)?;
         progress.detail(rows.len() as u64, tombstones.len() as u64, &response.records);
     }
     Ok(None)

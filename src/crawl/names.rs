@@ -61,19 +61,20 @@ fn nodes_query(fields: &str) -> String {
 #[derive(Default)]
 struct Found {
     rows: Vec<crate::store::RepositoryRow>,
-    seeds: Vec<crate::store::StreamSeed>,
+    streams: crate::store::StreamStart,
     missing: Vec<(String, String)>,
     gone: Vec<Tombstone>,
 }
 
 impl Found {
-    fn add(&mut self, context: &ShardContext<'_>, node: &Value, now: &str) {
+    fn add(&mut self, context: &ShardContext<'_>, node: &Value, now: &str) -> Result<(), CrawlError> {
         let row = row(0, node, now);
         if row.id == 0 {
-            return;
+            return Ok(());
         }
-        self.seeds.extend(super::streams::seeds(row.id, node, &context.streams, &|_| None));
+        super::streams::start(context, row.id, node, &mut self.streams)?;
         self.rows.push(row);
+        Ok(())
     }
 }
 
@@ -119,9 +120,10 @@ pub(super) async fn crawl(
                 for (i, name) in names[done..end].iter().enumerate() {
                     let alias = format!("r{i}");
                     match response.data.get(&alias).filter(|node| !node.is_null()) {
-                        Some(node) => found.add(context, node, &now),
+                        Some(node) => found.add(context, node, &now)?,
                         None => {
-                            let why = reason(&response.errors, |path| path.first().and_then(Value::as_str) == Some(&alias));
+                            let why =
+                                reason(&response.errors, |path| path.first().and_then(Value::as_str) == Some(&alias));
                             found.missing.push((name.clone(), why));
                         }
                     }
@@ -131,7 +133,7 @@ pub(super) async fn crawl(
                 let answers = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
                 for (i, (id, node_id)) in nodes[done..end].iter().enumerate() {
                     match answers.get(i).filter(|node| !node.is_null()) {
-                        Some(node) => found.add(context, node, &now),
+                        Some(node) => found.add(context, node, &now)?,
                         None => found.gone.push(Tombstone {
                             id: *id,
                             node_id: Some(node_id.clone()),
@@ -151,7 +153,7 @@ pub(super) async fn crawl(
             rows: &found.rows,
             missing: &found.missing,
             gone: &found.gone,
-            streams: &found.seeds,
+            streams: &found.streams,
             cursor: done,
             records: &response.records,
         };

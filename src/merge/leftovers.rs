@@ -61,7 +61,9 @@ pub fn unfinished(store: &Store, plans: &BTreeMap<String, PlanRow>) -> Result<Ve
                     .min(),
                 names: Vec::new(),
             },
-            WorkItem::RepoNames { names } => Waiting { first_id: None, names: names_with_pending_streams(store, names)? },
+            WorkItem::RepoNames { names } => {
+                Waiting { first_id: None, names: names_with_pending_streams(store, names)? }
+            }
             WorkItem::RepoNodes { repos } => Waiting { first_id: None, names: ids_with_pending_streams(store, repos)? },
             _ => Waiting::default(),
         };

@@ -287,7 +287,9 @@ impl WorkItem {
                 Err(format!("`{login}` is not a GitHub login"))
             }
             WorkItem::RepoNames { names } if names.is_empty() => Err("a repo_names work item lists no names".into()),
-            WorkItem::RepoNodes { repos } if repos.is_empty() => Err("a repo_nodes work item lists no repositories".into()),
+            WorkItem::RepoNodes { repos } if repos.is_empty() => {
+                Err("a repo_nodes work item lists no repositories".into())
+            }
             WorkItem::RepoNodes { repos } => match repos.iter().find(|(_, node)| !is_node_id(node)) {
                 Some((id, node)) => Err(format!("repository {id} has node id `{node}`, which is not a GraphQL id")),
                 None => Ok(()),

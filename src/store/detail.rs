@@ -33,7 +33,7 @@ pub struct Lookup<'a> {
     /// Repositories looked up by node id and found gone.
     pub gone: &'a [Tombstone],
     /// Streams the found repositories start.
-    pub streams: &'a [super::StreamSeed],
+    pub streams: &'a super::StreamStart,
     /// Names done after this batch.
     pub cursor: usize,
     /// The requests.
@@ -93,12 +93,12 @@ impl Store {
         shard: &str,
         rows: &[RepositoryRow],
         tombstones: &[Tombstone],
-        streams: &[super::StreamSeed],
+        streams: &super::StreamStart,
         records: &[RequestRecord],
     ) -> Result<(), StoreError> {
         self.write(|tx| {
             repositories::upsert(tx, rows)?;
-            Store::seed_streams(tx, streams)?;
+            streams.write(tx)?;
             for t in tombstones {
                 bury(tx, t)?;
             }
@@ -113,7 +113,7 @@ impl Store {
         let now = crate::time::now_rfc3339();
         self.write(|tx| {
             repositories::upsert(tx, rows)?;
-            Store::seed_streams(tx, streams)?;
+            streams.write(tx)?;
             for t in gone {
                 bury(tx, t)?;
             }

@@ -16,7 +16,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use detail::{EtagRow, Lookup, Tombstone};
 pub use repositories::{COLUMNS as REPOSITORY_COLUMNS, RepositoryRow};
-pub use streams::{PendingStream, StreamPage, StreamSeed, TableRows};
+pub use streams::{PendingStream, StreamPage, StreamSeed, StreamStart, TableRows};
 pub use work::{Page, WorkState, WorkStatus};
 
 /// The tables of collected entities, each keyed by (`repo_id`, the entity's id) with a

@@ -24,6 +24,27 @@ pub struct StreamSeed {
     pub empty: Option<&'static str>,
 }
 
+/// The streams detailed repositories start, and the rows an incremental crawl copies from an
+/// earlier database for them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamStart {
+    /// Streams to start.
+    pub seeds: Vec<StreamSeed>,
+    /// Earlier rows, copied as they were.
+    pub copied: Vec<TableRows>,
+}
+
+impl StreamStart {
+    /// Writes both inside the caller's transaction.
+    pub(crate) fn write(&self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+        Store::seed_streams(tx, &self.seeds)?;
+        for rows in &self.copied {
+            upsert_rows(tx, rows)?;
+        }
+        Ok(())
+    }
+}
+
 /// A stream waiting for its next page, with what its requests need to know of the repository.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingStream {

@@ -97,7 +97,11 @@ pub fn query(parts: &[Part<'_>]) -> String {
     let mut text = String::from("query {\n  rateLimit { cost remaining resetAt limit }\n");
     for (i, part) in parts.iter().enumerate() {
         let node = part.pending.node_id.as_deref().unwrap_or_default();
-        text.push_str(&format!("  p{i}: node(id: {}) {{ ... on Repository {{ {} }} }}\n", literal(node), selection(part)));
+        text.push_str(&format!(
+            "  p{i}: node(id: {}) {{ ... on Repository {{ {} }} }}\n",
+            literal(node),
+            selection(part)
+        ));
     }
     text.push('}');
     text
@@ -191,7 +195,8 @@ mod tests {
             "p2": null
         });
         let errors: Vec<GraphqlError> =
-            serde_json::from_value(serde_json::json!([{ "type": "NOT_FOUND", "path": ["p2"], "message": "gone" }])).unwrap();
+            serde_json::from_value(serde_json::json!([{ "type": "NOT_FOUND", "path": ["p2"], "message": "gone" }]))
+                .unwrap();
         match answer(&data, &errors, 0, &parts[0]) {
             Answer::Page { items, next } => assert_eq!((items.len(), next.as_deref()), (1, Some("c1"))),
             other => panic!("{other:?}"),

@@ -9,6 +9,7 @@
 //! query in flight and a resume never duplicates.
 
 mod batch;
+mod incremental;
 mod rest;
 mod rows;
 pub mod spec;
@@ -18,7 +19,7 @@ use rusqlite::types::Value as SqlValue;
 use serde_json::Value;
 
 use crate::github::{GithubError, RequestKind, RequestRecord};
-use crate::store::{PendingStream, StreamPage, StreamSeed, TableRows, Tombstone};
+use crate::store::{PendingStream, StreamPage, StreamSeed, StreamStart, TableRows, Tombstone};
 
 use super::{CrawlError, ItemOutcome, Progress, ShardContext};
 use spec::{Api, Known, Spec};
@@ -29,20 +30,39 @@ const REST_PARALLEL: usize = 8;
 /// Streams read from the store per round.
 const WINDOW: usize = 400;
 
-/// The streams a detail node starts: counted ones sized, known-empty ones done at once.
-pub fn seeds(repo_id: u64, node: &Value, specs: &[&'static Spec], since: &dyn Fn(&Spec) -> Option<String>) -> Vec<StreamSeed> {
+/// The streams a detail node starts: counted ones sized, known-empty ones done at once, and in an
+/// incremental crawl, unchanged ones copied from the earlier database.
+pub(crate) fn start(
+    context: &ShardContext<'_>,
+    repo_id: u64,
+    node: &Value,
+    into: &mut StreamStart,
+) -> Result<(), CrawlError> {
     let facts = spec::facts(node);
-    specs
-        .iter()
-        .map(|spec| {
-            let (expected, empty) = match (spec.known)(&facts) {
-                Known::Count(n) => (Some(n), None),
-                Known::Empty(why) => (Some(0), Some(why)),
-                Known::Unknown => (None, None),
-            };
-            StreamSeed { repo_id, stream: spec.name, expected, since: since(spec), empty }
-        })
-        .collect()
+    for spec in &context.streams {
+        let (expected, empty) = match (spec.known)(&facts) {
+            Known::Count(n) => (Some(n), None),
+            Known::Empty(why) => (Some(0), Some(why)),
+            Known::Unknown => (None, None),
+        };
+        let mut seed = StreamSeed { repo_id, stream: spec.name, expected, since: None, empty };
+        if let (None, Some(previous)) = (empty, context.previous) {
+            let previous = previous.lock().expect("previous lock");
+            match incremental::decide(&previous, repo_id, &facts, spec)? {
+                incremental::Decision::Full => {}
+                incremental::Decision::Unchanged => {
+                    into.copied.push(incremental::earlier_rows(&previous, repo_id, spec)?);
+                    seed.empty = Some("unchanged");
+                }
+                incremental::Decision::Since(since) => {
+                    into.copied.push(incremental::earlier_rows(&previous, repo_id, spec)?);
+                    seed.since = Some(since);
+                }
+            }
+        }
+        into.seeds.push(seed);
+    }
+    Ok(())
 }
 
 /// Fetches stream pages until at most `keep` streams wait; `Some(Deadline)` if the deadline
@@ -65,7 +85,10 @@ pub(super) async fn drain(
                 Err(CrawlError::Github(GithubError::GraphqlTooBig { .. })) if items > 1 => {
                     // Too much for GitHub in one go: ask for less, never the same again.
                     items = (parts.iter().map(|p| p.first).sum::<u64>() / 2).max(1);
-                    tracing::info!("{}: a stream query was too big for GitHub; asking for {items} items at most", progress.shard());
+                    tracing::info!(
+                        "{}: a stream query was too big for GitHub; asking for {items} items at most",
+                        progress.shard()
+                    );
                     continue;
                 }
                 Err(error) => return Err(error),
@@ -237,7 +260,11 @@ async fn rest_page(context: &ShardContext<'_>, pending: &PendingStream) -> Resul
         200 => {}
         404 | 451 => {
             let reason = if status == 404 { "not_found" } else { "unavailable_for_legal_reasons" };
-            return Ok(RestOutcome { page: None, tombstone: Some(tombstone(pending, reason.into())), records: response.records });
+            return Ok(RestOutcome {
+                page: None,
+                tombstone: Some(tombstone(pending, reason.into())),
+                records: response.records,
+            });
         }
         _ => {
             let reason = format!("HTTP {status}: {}", crate::github::github_message(&response.body));

@@ -98,8 +98,13 @@ pub fn next(
 mod tests {
     use super::*;
 
-    const RUNS: Listing =
-        Listing { path: "/actions/runs", items: Some("workflow_runs"), since_param: Some("created"), empty: &[], cap: Some(1000) };
+    const RUNS: Listing = Listing {
+        path: "/actions/runs",
+        items: Some("workflow_runs"),
+        since_param: Some("created"),
+        empty: &[],
+        cap: Some(1000),
+    };
 
     fn pending(since: Option<&str>) -> PendingStream {
         PendingStream {
@@ -126,9 +131,15 @@ mod tests {
     #[test]
     fn paths_carry_the_window() {
         let at = Position { page: 2, before: Some("2025-06-01T10:00:00Z".into()) };
-        assert_eq!(path(&pending(None), &RUNS, &at), "/repos/o/r/actions/runs?per_page=100&page=2&created=%3C%3D2025-06-01T10%3A00%3A00Z");
+        assert_eq!(
+            path(&pending(None), &RUNS, &at),
+            "/repos/o/r/actions/runs?per_page=100&page=2&created=%3C%3D2025-06-01T10%3A00%3A00Z"
+        );
         let first = Position { page: 1, before: None };
-        assert_eq!(path(&pending(Some("2025-01-01T00:00:00Z")), &RUNS, &first), "/repos/o/r/actions/runs?per_page=100&page=1&created=%3E%3D2025-01-01T00%3A00%3A00Z");
+        assert_eq!(
+            path(&pending(Some("2025-01-01T00:00:00Z")), &RUNS, &first),
+            "/repos/o/r/actions/runs?per_page=100&page=1&created=%3E%3D2025-01-01T00%3A00%3A00Z"
+        );
     }
 
     #[test]

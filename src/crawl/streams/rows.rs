@@ -14,9 +14,7 @@ fn text(item: &Value, pointer: &str) -> SqlValue {
 }
 
 fn lower(item: &Value, pointer: &str) -> SqlValue {
-    item.pointer(pointer)
-        .and_then(Value::as_str)
-        .map_or(SqlValue::Null, |s| SqlValue::Text(s.to_ascii_lowercase()))
+    item.pointer(pointer).and_then(Value::as_str).map_or(SqlValue::Null, |s| SqlValue::Text(s.to_ascii_lowercase()))
 }
 
 fn integer(item: &Value, pointer: &str) -> SqlValue {
@@ -194,14 +192,20 @@ mod tests {
             "author": { "login": "octo", "databaseId": 5 }, "labels": { "nodes": [] }, "comments": { "totalCount": 0 }
         }))
         .unwrap();
-        assert_eq!((&row[4], &row[5], &row[6]), (&SqlValue::Text("not_planned".into()), &SqlValue::Integer(5), &SqlValue::Text("octo".into())));
+        assert_eq!(
+            (&row[4], &row[5], &row[6]),
+            (&SqlValue::Text("not_planned".into()), &SqlValue::Integer(5), &SqlValue::Text("octo".into()))
+        );
         let row = commit(&json!({
             "oid": "f00", "messageHeadline": "Init",
             "author": { "name": "A", "date": "2024-01-01T00:00:00Z", "user": null },
             "committer": { "name": "C", "date": "2024-01-01T00:00:01Z", "user": { "login": "c", "databaseId": 2 } }
         }))
         .unwrap();
-        assert_eq!((&row[1], &row[2], &row[5], &row[6]), (&SqlValue::Null, &SqlValue::Null, &SqlValue::Integer(2), &SqlValue::Text("c".into())));
+        assert_eq!(
+            (&row[1], &row[2], &row[5], &row[6]),
+            (&SqlValue::Null, &SqlValue::Null, &SqlValue::Integer(2), &SqlValue::Text("c".into()))
+        );
         let row = run(&json!({
             "id": 1, "status": "completed", "run_started_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:01:30Z"
         }))

@@ -58,7 +58,7 @@ pub struct Listing {
 }
 
 /// What the detail query tells about a repository's streams.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Facts {
     /// It has a default branch (an empty repository has no commits, contributors or runs).
     pub has_branch: bool,
@@ -70,6 +70,12 @@ pub struct Facts {
     pub pulls: Option<u64>,
     /// Commits of the default branch.
     pub commits: Option<u64>,
+    /// The newest `updatedAt` of the issues (incremental crawls only).
+    pub newest_issue: Option<String>,
+    /// The newest `updatedAt` of the pull requests (incremental crawls only).
+    pub newest_pull: Option<String>,
+    /// The last push (`pushedAt`).
+    pub pushed: Option<String>,
 }
 
 /// One stream.
@@ -92,6 +98,24 @@ pub struct Spec {
     pub row: fn(&Value) -> Option<Vec<SqlValue>>,
     /// The item's time compared with `since` when the connection cannot filter (`updatedAt`).
     pub changed_at: fn(&Value) -> Option<&str>,
+    /// The column that says how new a stored row is: an incremental crawl reads what changed
+    /// after the newest value an earlier database holds. `None`: re-read whole when it changed.
+    pub since_column: Option<&'static str>,
+    /// What tells that the stream changed since an earlier crawl.
+    pub changes_with: Signal,
+}
+
+/// The signal an incremental crawl reads (in the detail query) to skip unchanged streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// The newest `updatedAt` of the issues.
+    NewestIssue,
+    /// The newest `updatedAt` of the pull requests.
+    NewestPull,
+    /// A push (`pushedAt`).
+    Push,
+    /// A push or a pull request (workflow runs follow pushes and pull requests).
+    PushOrPulls,
 }
 
 /// What is known of a stream before fetching it.
@@ -164,6 +188,8 @@ pub static STREAMS: &[Spec] = &[
         },
         row: rows::pull_request,
         changed_at: |item| item.get("updatedAt").and_then(Value::as_str),
+        since_column: Some("updated_at"),
+        changes_with: Signal::NewestPull,
     },
     Spec {
         collect: Collect::Issues,
@@ -203,6 +229,8 @@ pub static STREAMS: &[Spec] = &[
         },
         row: rows::issue,
         changed_at: |item| item.get("updatedAt").and_then(Value::as_str),
+        since_column: Some("updated_at"),
+        changes_with: Signal::NewestIssue,
     },
     Spec {
         collect: Collect::Runs,
@@ -235,6 +263,8 @@ pub static STREAMS: &[Spec] = &[
         known: |facts| if facts.has_branch { Known::Unknown } else { Known::Empty("empty repository") },
         row: rows::run,
         changed_at: |item| item.get("created_at").and_then(Value::as_str),
+        since_column: Some("created_at"),
+        changes_with: Signal::PushOrPulls,
     },
     Spec {
         collect: Collect::Contributors,
@@ -259,6 +289,8 @@ pub static STREAMS: &[Spec] = &[
         known: |facts| if facts.has_branch { Known::Unknown } else { Known::Empty("empty repository") },
         row: rows::contributor,
         changed_at: |_| None,
+        since_column: None,
+        changes_with: Signal::Push,
     },
     Spec {
         collect: Collect::Commits,
@@ -296,6 +328,8 @@ pub static STREAMS: &[Spec] = &[
         },
         row: rows::commit,
         changed_at: |item| item.pointer("/committer/date").and_then(Value::as_str),
+        since_column: Some("committer_date"),
+        changes_with: Signal::Push,
     },
 ];
 
@@ -315,15 +349,24 @@ pub const DETAIL_COUNTS: &str = "hasIssuesEnabled deepIssues: issues { totalCoun
      deepPulls: pullRequests { totalCount } \
      deepCount: defaultBranchRef { target { ... on Commit { history { totalCount } } } }";
 
+/// The fields an incremental crawl adds to the detail query: the newest issue and pull request
+/// (one request per repository and connection under GitHub's formula; pushes show in `pushedAt`).
+pub const DETAIL_SIGNALS: &str = "deepNewestIssue: issues(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { nodes { updatedAt } } \
+     deepNewestPull: pullRequests(first: 1, orderBy: {field: UPDATED_AT, direction: DESC}) { nodes { updatedAt } }";
+
 /// The facts a detail node (with [`DETAIL_COUNTS`]) tells.
 pub fn facts(node: &Value) -> Facts {
     let count = |pointer: &str| node.pointer(pointer).and_then(Value::as_u64);
+    let text = |pointer: &str| node.pointer(pointer).and_then(Value::as_str).map(str::to_string);
     Facts {
         has_branch: node.get("defaultBranchRef").is_some_and(|v| !v.is_null()),
         has_issues: node.get("hasIssuesEnabled").and_then(Value::as_bool).unwrap_or(true),
         issues: count("/deepIssues/totalCount"),
         pulls: count("/deepPulls/totalCount"),
         commits: count("/deepCount/target/history/totalCount"),
+        newest_issue: text("/deepNewestIssue/nodes/0/updatedAt"),
+        newest_pull: text("/deepNewestPull/nodes/0/updatedAt"),
+        pushed: text("/pushedAt"),
     }
 }
 
@@ -359,7 +402,14 @@ mod tests {
                 Known::Empty("empty repository")
             ]
         );
-        let full = Facts { has_branch: true, has_issues: true, issues: Some(7), pulls: Some(2), commits: Some(40) };
+        let full = Facts {
+            has_branch: true,
+            has_issues: true,
+            issues: Some(7),
+            pulls: Some(2),
+            commits: Some(40),
+            ..Facts::default()
+        };
         let known: Vec<Known> = STREAMS.iter().map(|s| (s.known)(&full)).collect();
         assert_eq!(known, [Known::Count(2), Known::Count(7), Known::Unknown, Known::Unknown, Known::Count(40)]);
     }
