@@ -2,6 +2,7 @@
 //! One test binary with modules, so the suite links once.
 
 mod errors;
+mod deep;
 mod faults;
 mod honesty;
 mod pipeline;

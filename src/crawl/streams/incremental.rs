@@ -62,10 +62,18 @@ pub fn decide(previous: &Store, repo_id: u64, facts: &Facts, spec: &Spec) -> Res
     if !changed {
         return Ok(Decision::Unchanged);
     }
-    Ok(match spec.since_column {
-        Some(column) => newest(spec.table, column)?.map_or(Decision::Full, Decision::Since),
+    Ok(match spec.since_sql {
+        Some(aggregate) => since(previous, repo_id, spec.table, aggregate)?.map_or(Decision::Full, Decision::Since),
         None => Decision::Full,
     })
+}
+
+/// `aggregate` over the rows of `repo_id` in `table`.
+fn since(previous: &Store, repo_id: u64, table: &str, aggregate: &str) -> Result<Option<String>, StoreError> {
+    previous
+        .conn()
+        .query_row(&format!("SELECT {aggregate} FROM {table} WHERE repo_id = ?1"), [repo_id as i64], |row| row.get(0))
+        .map_err(|e| previous.error(e))
 }
 
 /// The earlier rows of `spec` for `repo_id`, to copy into this crawl.

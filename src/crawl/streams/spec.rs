@@ -98,9 +98,10 @@ pub struct Spec {
     pub row: fn(&Value) -> Option<Vec<SqlValue>>,
     /// The item's time compared with `since` when the connection cannot filter (`updatedAt`).
     pub changed_at: fn(&Value) -> Option<&str>,
-    /// The column that says how new a stored row is: an incremental crawl reads what changed
-    /// after the newest value an earlier database holds. `None`: re-read whole when it changed.
-    pub since_column: Option<&'static str>,
+    /// An aggregate over one repository's stored rows giving the time an incremental crawl reads
+    /// from: the newest change an earlier database holds (or, for runs, the oldest run that was
+    /// still going). `None`: re-read whole when it changed.
+    pub since_sql: Option<&'static str>,
     /// What tells that the stream changed since an earlier crawl.
     pub changes_with: Signal,
 }
@@ -188,7 +189,7 @@ pub static STREAMS: &[Spec] = &[
         },
         row: rows::pull_request,
         changed_at: |item| item.get("updatedAt").and_then(Value::as_str),
-        since_column: Some("updated_at"),
+        since_sql: Some("max(updated_at)"),
         changes_with: Signal::NewestPull,
     },
     Spec {
@@ -229,7 +230,7 @@ pub static STREAMS: &[Spec] = &[
         },
         row: rows::issue,
         changed_at: |item| item.get("updatedAt").and_then(Value::as_str),
-        since_column: Some("updated_at"),
+        since_sql: Some("max(updated_at)"),
         changes_with: Signal::NewestIssue,
     },
     Spec {
@@ -263,7 +264,7 @@ pub static STREAMS: &[Spec] = &[
         known: |facts| if facts.has_branch { Known::Unknown } else { Known::Empty("empty repository") },
         row: rows::run,
         changed_at: |item| item.get("created_at").and_then(Value::as_str),
-        since_column: Some("created_at"),
+        since_sql: Some("coalesce(min(CASE WHEN status IS NOT 'completed' THEN created_at END), max(created_at))"),
         changes_with: Signal::PushOrPulls,
     },
     Spec {
@@ -289,7 +290,7 @@ pub static STREAMS: &[Spec] = &[
         known: |facts| if facts.has_branch { Known::Unknown } else { Known::Empty("empty repository") },
         row: rows::contributor,
         changed_at: |_| None,
-        since_column: None,
+        since_sql: None,
         changes_with: Signal::Push,
     },
     Spec {
@@ -328,7 +329,7 @@ pub static STREAMS: &[Spec] = &[
         },
         row: rows::commit,
         changed_at: |item| item.pointer("/committer/date").and_then(Value::as_str),
-        since_column: Some("committer_date"),
+        since_sql: Some("max(committer_date)"),
         changes_with: Signal::Push,
     },
 ];
