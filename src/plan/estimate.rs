@@ -55,6 +55,82 @@ impl Work {
     }
 }
 
+impl Work {
+    /// This work plus `per_repository` for each of its repositories (deep collection).
+    pub fn with_deep(mut self, per_repository: &Work) -> Work {
+        self.core += per_repository.core * self.repositories;
+        self.graphql += per_repository.graphql * self.repositories;
+        self.search += per_repository.search * self.repositories;
+        self
+    }
+}
+
+/// What an average repository holds, for the cost of deep collection. Planning from a database
+/// (`db:FILE`) measures it there; elsewhere these are assumptions, written into the estimate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeepProfile {
+    /// Where the figures come from: `assumed`, or the database they were measured in.
+    pub basis: String,
+    /// Share of repositories with a default branch (the others have no commits, runs or
+    /// contributors).
+    pub with_branch: f64,
+    /// Share with at least one issue, and issues per repository.
+    pub with_issues: f64,
+    /// Issues per repository.
+    pub issues: f64,
+    /// Share with at least one pull request.
+    pub with_pulls: f64,
+    /// Pull requests per repository.
+    pub pulls: f64,
+    /// Commits per repository with a default branch.
+    pub commits: f64,
+    /// Workflow runs per repository with a default branch.
+    pub runs: f64,
+    /// Contributors per repository with a default branch.
+    pub contributors: f64,
+}
+
+impl Default for DeepProfile {
+    /// Assumed figures for public repositories at large: most are small and quiet.
+    fn default() -> DeepProfile {
+        DeepProfile {
+            basis: "assumed".into(),
+            with_branch: 0.9,
+            with_issues: 0.3,
+            issues: 3.0,
+            with_pulls: 0.25,
+            pulls: 2.0,
+            commits: 50.0,
+            runs: 30.0,
+            contributors: 3.0,
+        }
+    }
+}
+
+impl DeepProfile {
+    /// The budget deep collection spends per repository under GitHub's formula: a connection
+    /// per repository with issues (or pull requests) and a labels connection per item, a
+    /// request per 100 commits (a hundredth of a point each), and REST pages of 100 runs and
+    /// contributors for every repository with a default branch.
+    pub fn per_repository(&self, collect: &[crate::plan::Collect]) -> Work {
+        use crate::plan::Collect;
+        let pages = |items: f64| (items / 100.0).max(1.0);
+        let mut work = Work::default();
+        for kind in collect {
+            match kind {
+                Collect::Issues => work.graphql += (self.with_issues + self.issues) / 100.0,
+                Collect::Pulls => work.graphql += (self.with_pulls + self.pulls) / 100.0,
+                Collect::Commits => work.graphql += self.with_branch * pages(self.commits) / 100.0,
+                Collect::Runs => work.core += self.with_branch * pages(self.runs),
+                Collect::Contributors => work.core += self.with_branch * pages(self.contributors),
+                _ => {}
+            }
+        }
+        work
+    }
+}
+
 /// What the crawl can spend, and how long a job may run.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -93,6 +169,9 @@ pub struct Outlook {
     pub jobs_fit: bool,
     /// The same capacity the forecast assumed.
     pub capacity: Capacity,
+    /// What the repositories are taken to hold, when the plan collects more than metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deep_profile: Option<DeepProfile>,
 }
 
 /// Forecasts a plan of `shards` shards whose total and largest-shard work are given.
@@ -114,6 +193,7 @@ pub fn outlook(total: Work, largest_shard: Work, shards: u32, max_jobs: u32, cap
         wall_hours: round(wall_hours),
         jobs_fit: job_hours <= capacity.job_hours,
         capacity,
+        deep_profile: None,
     }
 }
 

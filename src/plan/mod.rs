@@ -132,6 +132,9 @@ pub struct PlanShard {
     pub work: Vec<String>,
 }
 
+/// A repository known by its id and node id.
+pub type RepoNode = (u64, String);
+
 /// What planning learned before splitting: the input that makes [`make_plan`] pure.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
@@ -147,8 +150,10 @@ pub struct Facts {
     pub unsplittable: Vec<Slice>,
     /// Names from a `repos:` file.
     pub names: Vec<String>,
-    /// Repositories (id, node id) of a `db:` source.
-    pub nodes: Vec<(u64, String)>,
+    /// Repositories of a `db:` source.
+    pub nodes: Vec<RepoNode>,
+    /// What the repositories of a `db:` source hold, measured there (for deep collection).
+    pub profile: Option<estimate::DeepProfile>,
     /// Unfinished work from a `leftovers:` folder.
     pub leftovers: Option<Leftovers>,
     /// Requests spent gathering these facts.
@@ -282,7 +287,7 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
             facts.unsplittable = unsplittable;
         }
         Source::Repos(path) => facts.names = read_names(path)?,
-        Source::Db(path) => facts.nodes = read_nodes(path, request.filter.as_deref())?,
+        Source::Db(path) => (facts.nodes, facts.profile) = read_nodes(path, request.filter.as_deref())?,
         Source::Leftovers(dir) => facts.leftovers = Some(read_leftovers(dir)?),
         Source::Starred(_) | Source::User(_) | Source::Org(_) | Source::Trending { .. } => {}
     }
@@ -319,17 +324,17 @@ async fn calibrated_samples(
     let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
     facts.anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
     let model = Model::new(&facts.samples, &facts.anchors, from, end);
-    let shards = id_shard_count(request, &model);
+    let shards = id_shard_count(request, &model, &deep_per_repository(&request.collect, None));
     counter.refine(&facts.samples, &mut facts.anchors, shards, left()).await?;
     Ok(())
 }
 
 /// How many shards an id range is cut into: as asked, or as many as the estimate needs.
-fn id_shard_count(request: &PlanRequest, model: &Model) -> u32 {
+fn id_shard_count(request: &PlanRequest, model: &Model, deep: &Work) -> u32 {
     let (from, to) = model.range();
     let limit = request.max_jobs * request.max_waves;
-    let count =
-        request.shards.unwrap_or_else(|| estimate::shards_needed(id_work(model, from, to), request.capacity, limit));
+    let work = id_work(model, from, to).with_deep(deep);
+    let count = request.shards.unwrap_or_else(|| estimate::shards_needed(work, request.capacity, limit));
     count.min(limit)
 }
 
@@ -361,7 +366,7 @@ fn read_names(path: &Path) -> Result<Vec<String>, PlanError> {
 
 /// Reads the repositories of an earlier octoshard database (`.sqlite` or `.sqlite.gz`) that pass
 /// `filter`, a read-only SQL condition over its `repositories` table.
-fn read_nodes(path: &Path, filter: Option<&str>) -> Result<Vec<(u64, String)>, PlanError> {
+fn read_nodes(path: &Path, filter: Option<&str>) -> Result<(Vec<RepoNode>, Option<estimate::DeepProfile>), PlanError> {
     let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
     let (database, _unpacked) = crate::artifact::readable_sqlite(path).map_err(fail)?;
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -380,12 +385,55 @@ fn read_nodes(path: &Path, filter: Option<&str>) -> Result<Vec<(u64, String)>, P
     let rows = statement
         .query_map([], |row| Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?)))
         .map_err(|e| fail(format!("--where `{condition}` failed ({e})")))?;
-    let nodes: Vec<(u64, String)> =
+    let nodes: Vec<RepoNode> =
         rows.collect::<Result<_, _>>().map_err(|e| fail(format!("--where `{condition}` failed ({e})")))?;
     if nodes.is_empty() {
         return Err(fail(format!("no repository matches `{condition}`")));
     }
-    Ok(nodes)
+    let profile = measure_profile(&conn, condition, path).map_err(|e| fail(format!("cannot measure it ({e})")))?;
+    Ok((nodes, Some(profile)))
+}
+
+/// What the chosen repositories hold, from the database: the share with a default branch, and
+/// the counts of an earlier deep crawl (`stream_state.expected`) where it made one; assumed
+/// figures for the rest.
+fn measure_profile(
+    conn: &rusqlite::Connection,
+    condition: &str,
+    path: &Path,
+) -> rusqlite::Result<estimate::DeepProfile> {
+    let mut profile =
+        estimate::DeepProfile { basis: format!("measured in {}", path.display()), ..estimate::DeepProfile::default() };
+    let chosen = format!("SELECT id FROM repositories WHERE node_id IS NOT NULL AND ({condition})");
+    let (repos, with_branch): (f64, f64) = conn.query_row(
+        &format!("SELECT count(*), count(default_branch) FROM repositories WHERE id IN ({chosen})"),
+        [],
+        |row| Ok((row.get::<_, i64>(0)? as f64, row.get::<_, i64>(1)? as f64)),
+    )?;
+    profile.with_branch = with_branch / repos.max(1.0);
+    let mut statement = conn.prepare(&format!(
+        "SELECT stream, count(*), sum(expected), sum(expected > 0) FROM stream_state
+         WHERE expected IS NOT NULL AND repo_id IN ({chosen}) GROUP BY stream"
+    ))?;
+    let counts = statement.query_map([], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, i64>(1)? as f64,
+            row.get::<_, i64>(2)? as f64,
+            row.get::<_, i64>(3)? as f64,
+        ))
+    })?;
+    for count in counts {
+        let (stream, known, items, nonempty) = count?;
+        let (per, share) = (items / known.max(1.0), nonempty / known.max(1.0));
+        match stream.as_str() {
+            "issues" => (profile.issues, profile.with_issues) = (per, share),
+            "pulls" => (profile.pulls, profile.with_pulls) = (per, share),
+            "commits" => profile.commits = per / profile.with_branch.max(0.01),
+            _ => {}
+        }
+    }
+    Ok(profile)
 }
 
 /// Reads `leftovers.yaml` from a folder (or the file itself).
@@ -417,14 +465,21 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
                 return Err(invalid(request, format!("no repository exists at or after id {from}")));
             }
             let model = Model::new(&facts.samples, &facts.anchors, *from, end);
-            let bounds = model.cut(id_shard_count(request, &model));
+            let deep = deep_per_repository(&collect, facts.profile.as_ref());
+            let bounds = model.cut(id_shard_count(request, &model, &deep));
             bounds
                 .windows(2)
-                .map(|w| (vec![WorkItem::IdRange { from: w[0], to: w[1] }], id_work(&model, w[0], w[1])))
+                .map(|w| {
+                    (vec![WorkItem::IdRange { from: w[0], to: w[1] }], id_work(&model, w[0], w[1]).with_deep(&deep))
+                })
                 .collect()
         }
         other => {
-            let units = units(request, facts, other, &mut collect, &mut source)?;
+            let mut units = units(request, facts, other, &mut collect, &mut source)?;
+            let deep = deep_per_repository(&collect, facts.profile.as_ref());
+            for (_, work) in &mut units {
+                *work = work.with_deep(&deep);
+            }
             let total = units.iter().fold(Work::default(), |mut sum, (_, w)| {
                 sum.add(w);
                 sum
@@ -478,6 +533,7 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
             },
         });
     }
+    let deep = collect.iter().any(|c| *c != Collect::Metadata);
     let file = PlanFile {
         version: manifest::MANIFEST_VERSION,
         plan_id,
@@ -491,12 +547,20 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
             probes: request.probes,
             deadline: request.deadline.clone(),
         },
-        estimate: estimate::outlook(total, largest, count, request.max_jobs, request.capacity),
+        estimate: estimate::Outlook {
+            deep_profile: deep.then(|| facts.profile.clone().unwrap_or_default()),
+            ..estimate::outlook(total, largest, count, request.max_jobs, request.capacity)
+        },
         planning_requests: facts.requests,
         unsplittable: facts.unsplittable.clone(),
         shards: listed,
     };
     Ok(Plan { file, manifests })
+}
+
+/// Deep collection's work per repository, from the profile measured in a database or assumed.
+fn deep_per_repository(collect: &[Collect], profile: Option<&estimate::DeepProfile>) -> Work {
+    profile.cloned().unwrap_or_default().per_repository(collect)
 }
 
 /// The work of an id range: listing pages, repositories and their GraphQL detail.
