@@ -120,7 +120,7 @@ pub struct PlanOptionsArgs {
     pub today: Option<String>,
     /// With `--source db:FILE`: a read-only SQL condition over that database's `repositories`
     /// table choosing the repositories to crawl (e.g. "stargazers_count >= 50").
-    #[arg(long = "where", value_name = "SQL")]
+    #[arg(long = "where", env = "OCTOSHARD_WHERE", value_name = "SQL")]
     pub filter: Option<String>,
 }
 
@@ -360,7 +360,7 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
         plan_id: options.plan_id.clone(),
         probes: options.probes,
         today,
-        filter: options.filter.clone(),
+        filter: options.filter.clone().filter(|condition| !condition.trim().is_empty()),
     })
 }
 

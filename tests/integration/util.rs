@@ -66,6 +66,7 @@ pub fn octoshard(api_url: &str) -> Command {
         "GITHUB_ACTIONS",
         "GITHUB_GRAPHQL_URL",
         "OCTOSHARD_SOURCE",
+        "OCTOSHARD_WHERE",
         "OCTOSHARD_TODAY",
         "OCTOSHARD_APP_ID",
         "OCTOSHARD_APP_KEY",
