@@ -53,3 +53,34 @@ unset GITHUB_API_URL
 
 echo "== local crawl (scripts/simulate.sh $repos 8 4)"
 bash scripts/simulate.sh "$repos" 8 4
+
+echo "== deep collection: 2,000 repositories, every stream, 20 ms a request"
+start_fakehub ./target/release/fakehub "$work" --repos 2000 --seed 31 --latency-ms 20 --tokens bench-token \
+  --truth "$work/deep-truth.json"
+deep_end=$(truth_end "$work/deep-truth.json")
+for collect in issues,pulls metadata,pulls,issues,runs,contributors,commits; do
+  rm -f "$work/deep.sqlite"
+  started=$(date +%s.%N)
+  GITHUB_TOKEN=bench-token "$bin" -q run --probes 0 --shards 4 --jobs 4 --source "ids:0..$deep_end" \
+    --collect "$collect" --out "$work/deep.sqlite"
+  ended=$(date +%s.%N)
+  python3 - "$work/deep.sqlite" "$collect" "$started" "$ended" <<'PY'
+import sqlite3, sys
+db, collect, started, ended = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+c = sqlite3.connect(db)
+one = lambda sql: c.execute(sql).fetchone()[0] or 0
+repos = one("SELECT count(*) FROM repositories")
+items = {t: one(f"SELECT count(*) FROM {t}") for t in ("issues", "pull_requests", "ci_runs", "contributors", "commits")}
+cost = dict(c.execute("SELECT kind, sum(cost) FROM api_requests GROUP BY kind").fetchall())
+deep = cost.get("deep_query", 0) + cost.get("deep_page", 0)
+total = sum(cost.values())
+line = f"--collect {collect}: {repos} repositories, " + ", ".join(f"{n} {t}" for t, n in items.items() if n)
+print(line)
+print(f"  units: {total} in all ({cost}), {total * 1000 / max(repos, 1):.1f} per 1,000 repositories, "
+      f"wall {ended - started:.1f} s")
+ip = items["issues"] + items["pull_requests"]
+if collect == "issues,pulls" and ip:
+    print(f"  issues + pull requests: {cost.get('deep_query', 0) * 100 / ip:.3f} GraphQL points per 100 items")
+PY
+done
+stop_fakehub
