@@ -226,3 +226,94 @@ fn upsert_rows(tx: &Transaction<'_>, rows: &TableRows) -> rusqlite::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{RepositoryRow, Tombstone};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let row = |id: u64| RepositoryRow {
+            id,
+            node_id: Some(format!("R_{id}")),
+            full_name: format!("o/r{id}"),
+            owner: "o".into(),
+            name: format!("r{id}"),
+            fetched_at: "2026-01-01T00:00:00.000Z".into(),
+            detail_fetched_at: Some("2026-01-01T00:00:00.000Z".into()),
+            ..RepositoryRow::default()
+        };
+        let seeds = vec![
+            StreamSeed { repo_id: 1, stream: "issues", expected: Some(2), since: None, empty: None },
+            StreamSeed { repo_id: 2, stream: "issues", expected: Some(0), since: None, empty: Some("none") },
+            StreamSeed { repo_id: 3, stream: "issues", expected: Some(5), since: None, empty: None },
+        ];
+        let start = StreamStart { seeds, copied: Vec::new() };
+        store.commit_detail("shard-0000", &[row(1), row(2), row(3)], &[], &start, &[]).unwrap();
+        (dir, store)
+    }
+
+    fn issue(repo: i64, id: i64) -> Vec<SqlValue> {
+        let mut row = vec![SqlValue::Integer(repo), SqlValue::Integer(id), SqlValue::Integer(id)];
+        row.extend(std::iter::repeat_n(SqlValue::Null, 10));
+        row.push(SqlValue::Text("2026-01-01T00:00:00.000Z".into()));
+        row
+    }
+
+    const ISSUE_COLUMNS: &[&str] = &[
+        "repo_id",
+        "issue_id",
+        "number",
+        "title",
+        "state",
+        "state_reason",
+        "author_id",
+        "author_login",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "labels",
+        "comments",
+        "fetched_at",
+    ];
+
+    #[test]
+    fn pages_move_rows_and_cursors_together_and_known_empty_streams_start_done() {
+        let (_dir, mut store) = store();
+        let pending = store.pending_streams(10).unwrap();
+        assert_eq!(pending.iter().map(|p| p.repo_id).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!((pending[0].full_name.as_str(), pending[0].expected), ("o/r1", Some(2)));
+        let page = |repo: u64, ids: &[i64], cursor: Option<&str>| StreamPage {
+            repo_id: repo,
+            stream: "issues",
+            rows: TableRows {
+                table: "issues",
+                columns: ISSUE_COLUMNS,
+                rows: ids.iter().map(|id| issue(repo as i64, *id)).collect(),
+            },
+            cursor: cursor.map(str::to_string),
+            note: None,
+        };
+        store.commit_streams("shard-0000", &[page(1, &[10, 11], None), page(3, &[30], Some("c1"))], &[], &[]).unwrap();
+        // The same page again (a resume after a kill) changes nothing.
+        store.commit_streams("shard-0000", &[page(3, &[30], Some("c1"))], &[], &[]).unwrap();
+        let pending = store.pending_streams(10).unwrap();
+        assert_eq!((pending.len(), pending[0].cursor.as_deref()), (1, Some("c1")));
+        let count = |store: &Store, sql: &str| store.conn().query_row(sql, [], |row| row.get::<_, i64>(0)).unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM issues"), 3);
+        // A repository found gone takes its rows and streams with it.
+        let gone = Tombstone {
+            id: 3,
+            node_id: None,
+            full_name: None,
+            reason: "not_found".into(),
+            observed_at: "2026-01-02T00:00:00.000Z".into(),
+        };
+        store.commit_streams("shard-0000", &[], &[gone], &[]).unwrap();
+        assert_eq!(count(&store, "SELECT count(*) FROM issues WHERE repo_id = 3"), 0);
+        assert_eq!(store.pending_stream_count().unwrap(), 0);
+        assert_eq!(count(&store, "SELECT count(*) FROM repositories"), 2);
+    }
+}
