@@ -311,14 +311,25 @@ fn open_shard(path: &Path, manifest: &Manifest) -> Result<Store, CrawlError> {
 /// Opens a previous database read-only (unpacking `.gz` into a temporary file kept alongside).
 fn open_previous(path: &Path) -> Result<(std::sync::Mutex<Store>, Option<tempfile::TempPath>), CrawlError> {
     let fail = |reason: String| CrawlError::Previous { path: path.to_path_buf(), reason };
-    let (database, temporary) = artifact::readable_sqlite(path).map_err(fail)?;
-    let store = Store::open_readonly(&database).map_err(|e| fail(e.to_string()))?;
+    let (database, mut temporary) = artifact::readable_sqlite(path).map_err(fail)?;
+    let mut store = Store::open_readonly(&database).map_err(|e| fail(e.to_string()))?;
     let version = store.meta("schema_version").map_err(|_| fail("not an octoshard database".into()))?;
-    if version.as_deref() != Some(crate::store::SCHEMA_VERSION.to_string().as_str()) {
+    let current = crate::store::SCHEMA_VERSION;
+    let older = version.as_deref().and_then(|v| v.parse::<i64>().ok()).filter(|v| (1..current).contains(v));
+    if let Some(older) = older {
+        // An earlier octoshard wrote it: read a copy migrated to this schema, never the file.
+        drop(store);
+        let copy = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?.into_temp_path();
+        std::fs::copy(&database, &copy).map_err(|e| fail(e.to_string()))?;
+        Store::open(&copy)
+            .and_then(Store::close_for_transfer)
+            .map_err(|e| fail(format!("cannot migrate it from schema version {older} ({e})")))?;
+        store = Store::open_readonly(&copy).map_err(|e| fail(e.to_string()))?;
+        temporary = Some(copy);
+    } else if version.as_deref() != Some(current.to_string().as_str()) {
         return Err(fail(format!(
-            "schema version {}, this octoshard reads {}",
-            version.unwrap_or_else(|| "none".into()),
-            crate::store::SCHEMA_VERSION
+            "schema version {}, this octoshard reads {current} and older",
+            version.unwrap_or_else(|| "none".into())
         )));
     }
     Ok((std::sync::Mutex::new(store), temporary))

@@ -250,6 +250,30 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_an_older_schema_is_read_from_a_migrated_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let expected = expected_schema(dir.path()).unwrap();
+        let path = dir.path().join("old.sqlite");
+        let conn = crate::store::create_at_version(&path, 3);
+        conn.execute_batch(
+            "INSERT INTO meta VALUES ('plan_id', 'p'), ('shard', 'shard-0000');
+             INSERT INTO repositories (id, full_name, owner, name, fetched_at) VALUES (5, 'o/r', 'o', 'r', 't');
+             INSERT INTO work_items (shard, idx, kind, spec, updated_at)
+                VALUES ('shard-0000', 0, 'id_range', '{\"kind\":\"id_range\",\"from\":0,\"to\":10}', 't');",
+        )
+        .unwrap();
+        drop(conn);
+        let before = std::fs::read(&path).unwrap();
+        let candidate = inspect(&path, 0, dir.path(), &expected).map_err(|_| "refused").unwrap();
+        assert_eq!((candidate.plan_id.as_str(), candidate.shard.as_deref()), ("p", Some("shard-0000")));
+        assert_ne!(candidate.database, path, "read from a copy");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the input itself is untouched");
+        let copy = Store::open_readonly(&candidate.database).unwrap();
+        let plan: String = copy.conn().query_row("SELECT plan_id FROM work_items", [], |row| row.get(0)).unwrap();
+        assert_eq!(plan, "p", "the migration gave the work items their plan");
+    }
+
+    #[test]
     fn unreadable_work_items_are_refused_by_name() {
         // Found by tests/fuzz.rs: a flipped byte in a work item's JSON passed every check, was
         // copied, and then failed the whole merge when leftovers were read back.

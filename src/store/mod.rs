@@ -267,6 +267,23 @@ impl Store {
     }
 }
 
+/// A database as an earlier octoshard wrote it: the first `version` migrations only (tests of
+/// reading older files).
+#[cfg(test)]
+pub(crate) fn create_at_version(path: &Path, version: usize) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(version) {
+        conn.execute_batch(sql).unwrap();
+        conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).unwrap();
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
+            [(index + 1).to_string()],
+        )
+        .unwrap();
+    }
+    conn
+}
+
 /// Why a database file cannot be opened for writing, in the file system's words (SQLite only
 /// says "unable to open database file").
 fn why_unopenable(path: &Path) -> Option<String> {
