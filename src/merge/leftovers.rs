@@ -54,13 +54,9 @@ pub fn unfinished(store: &Store, plans: &BTreeMap<String, PlanRow>) -> Result<Ve
         // Every collect list fetches detail (streams are sized by it), so listed rows without
         // it, or with streams not all collected, are work left in their range.
         let pending = match &state.item {
-            WorkItem::IdRange { from, to } => Waiting {
-                first_id: [first_pending_detail(store, *from, *to)?, first_pending_stream(store, *from, *to)?]
-                    .into_iter()
-                    .flatten()
-                    .min(),
-                names: Vec::new(),
-            },
+            WorkItem::IdRange { from, to } => {
+                Waiting { first_id: first_waiting(store, *from, *to)?, names: Vec::new() }
+            }
             WorkItem::RepoNames { names } => {
                 Waiting { first_id: None, names: names_with_pending_streams(store, names)? }
             }
@@ -86,19 +82,6 @@ pub struct Waiting {
     /// Its names (before the cursor) whose repositories still wait for a stream (for a list of
     /// node ids: the repository ids, as text).
     pub names: Vec<String>,
-}
-
-/// The lowest id in `[from, to)` whose streams are not all collected.
-fn first_pending_stream(store: &Store, from: u64, to: u64) -> Result<Option<u64>, StoreError> {
-    store
-        .conn()
-        .query_row(
-            "SELECT min(repo_id) FROM stream_state WHERE status = 'pending' AND repo_id >= ?1 AND repo_id < ?2",
-            [from as i64, to as i64],
-            |row| row.get::<_, Option<i64>>(0),
-        )
-        .map(|id| id.map(|id| id as u64))
-        .map_err(|e| store.error(e))
 }
 
 /// The names among `names` whose repositories have streams not all collected.
@@ -133,12 +116,16 @@ fn ids_with_pending_streams(store: &Store, repos: &[(u64, String)]) -> Result<Ve
     Ok(pending)
 }
 
-/// The lowest id in `[from, to)` listed but still waiting for its detail.
-fn first_pending_detail(store: &Store, from: u64, to: u64) -> Result<Option<u64>, StoreError> {
+/// The lowest id in `[from, to)` still waiting: listed without detail, or with streams not all
+/// collected.
+fn first_waiting(store: &Store, from: u64, to: u64) -> Result<Option<u64>, StoreError> {
     store
         .conn()
         .query_row(
-            "SELECT min(id) FROM repositories WHERE detail_fetched_at IS NULL AND id >= ?1 AND id < ?2",
+            "SELECT min(id) FROM (
+                SELECT min(id) AS id FROM repositories WHERE detail_fetched_at IS NULL AND id >= ?1 AND id < ?2
+                UNION ALL
+                SELECT min(repo_id) FROM stream_state WHERE status = 'pending' AND repo_id >= ?1 AND repo_id < ?2)",
             [from as i64, to as i64],
             |row| row.get::<_, Option<i64>>(0),
         )

@@ -262,22 +262,7 @@ mod tests {
         row
     }
 
-    const ISSUE_COLUMNS: &[&str] = &[
-        "repo_id",
-        "issue_id",
-        "number",
-        "title",
-        "state",
-        "state_reason",
-        "author_id",
-        "author_login",
-        "created_at",
-        "updated_at",
-        "closed_at",
-        "labels",
-        "comments",
-        "fetched_at",
-    ];
+    const ISSUE_COLUMNS: &[&str] = crate::crawl::streams::spec::STREAMS[1].columns;
 
     #[test]
     fn pages_move_rows_and_cursors_together_and_known_empty_streams_start_done() {
