@@ -11,7 +11,7 @@
 //! new commits on the default branch (if not empty), which moves its head,
 //! `pushed_at` and `updated_at`; `open_issues_count` follows the open items.
 
-use crate::deep::{Deep, PER_REPO, RUN_ID_BASE, RunStatus, State, StateReason, Conclusion};
+use crate::deep::{Conclusion, Deep, PER_REPO, RUN_ID_BASE, RunStatus, State, StateReason};
 use crate::deep_items::{Gen, contributors};
 use crate::deep_store::lock;
 use crate::hash::{mix, mix_all, sha, unit};
@@ -76,8 +76,9 @@ fn stamps(rng: &mut Rng, n: usize, old: i64, new: i64) -> Vec<i64> {
 }
 
 fn change(u: &Universe, repo: &Repo, deep: &mut Deep, rng: &mut Rng, old: i64, new: i64) {
-    let team: Vec<_> = deep.contributors.iter().take(10).map(|c| crate::deep::Account { login: c.login.clone(), id: c.id }).collect();
-    let gen = Gen { u, repo, team, labels: deep.labels.clone() };
+    let team: Vec<_> =
+        deep.contributors.iter().take(10).map(|c| crate::deep::Account { login: c.login.clone(), id: c.id }).collect();
+    let maker = Gen { u, repo, team, labels: deep.labels.clone() };
     let seed = u.config().seed;
 
     // New issues and pull requests, in time order.
@@ -89,9 +90,9 @@ fn change(u: &Universe, repo: &Repo, deep: &mut Deep, rng: &mut Rng, old: i64, n
     for (is_pull, at) in kinds.into_iter().zip(stamps(rng, new_issues + new_pulls, old, new)) {
         let number = deep.last_number() + 1;
         if is_pull {
-            deep.pulls.push(gen.pull(rng, number, at, true, new));
+            deep.pulls.push(maker.pull(rng, number, at, true, new));
         } else {
-            deep.issues.push(gen.issue(rng, number, at, true, new));
+            deep.issues.push(maker.issue(rng, number, at, true, new));
         }
     }
 
@@ -119,8 +120,8 @@ fn change(u: &Universe, repo: &Repo, deep: &mut Deep, rng: &mut Rng, old: i64, n
                 }
                 _ => issue.comments += 1,
             }
-            if rng.f64() < 0.3 && !gen.labels.is_empty() {
-                let label = gen.labels[rng.usize(..gen.labels.len())];
+            if rng.f64() < 0.3 && !maker.labels.is_empty() {
+                let label = maker.labels[rng.usize(..maker.labels.len())];
                 if !issue.labels.contains(&label) && issue.labels.len() < 4 {
                     issue.labels.push(label);
                 }
@@ -162,7 +163,7 @@ fn change(u: &Universe, repo: &Repo, deep: &mut Deep, rng: &mut Rng, old: i64, n
         let fresh: Vec<_> = stamps(rng, count, old, new)
             .into_iter()
             .enumerate()
-            .map(|(k, at)| gen.commit(rng, first_seq + k as u64, at.max(earliest), earliest))
+            .map(|(k, at)| maker.commit(rng, first_seq + k as u64, at.max(earliest), earliest))
             .collect();
         deep.commits.splice(0..0, fresh.into_iter().rev());
         deep.contributors = contributors(&deep.commits);
@@ -191,8 +192,107 @@ fn change(u: &Universe, repo: &Repo, deep: &mut Deep, rng: &mut Rng, old: i64, n
                 .unwrap_or(0)
                 + 1;
             let id = RUN_ID_BASE + repo.id * PER_REPO + (deep.runs.len() + fresh.len()) as u64 + 1;
-            fresh.push(gen.run(rng, id, workflow, number, at, false, new, &oldest_first));
+            fresh.push(maker.run(rng, id, workflow, number, at, false, new, &oldest_first));
         }
         deep.runs.splice(0..0, fresh.into_iter().rev());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::universe::UniverseConfig;
+
+    fn universe() -> Universe {
+        Universe::generate(&UniverseConfig::new(800, 3))
+    }
+
+    #[test]
+    fn advancing_changes_some_repositories_after_the_old_now() {
+        let u = universe();
+        let before_now = u.now();
+        let snapshot: Vec<(u64, Option<std::sync::Arc<Deep>>)> =
+            u.repos().iter().map(|r| (r.id, u.deep(r.id))).collect();
+        let repos_before = u.repos().to_vec();
+        let step = u.advance(7, 0.2, 42);
+        assert_eq!(step.now.0, before_now.0 + 7 * 86_400);
+        assert_eq!(u.now(), step.now);
+        assert_eq!(u.advances(), 1);
+        let visible = repos_before.iter().filter(|r| !r.deleted).count();
+        assert!(
+            step.changed.len() * 100 > visible * 12 && step.changed.len() * 100 < visible * 28,
+            "about 20%: {}",
+            step.changed.len()
+        );
+        for (id, old) in snapshot {
+            let repo = u.get(id).expect("repo");
+            let old_repo = repos_before.iter().find(|r| r.id == id).expect("old repo");
+            let new = u.deep(id);
+            if !step.changed.contains(&id) {
+                assert_eq!(new, old, "unchanged repository {id}");
+                assert_eq!(repo.pushed_at, old_repo.pushed_at);
+                continue;
+            }
+            let (old, new) = (old.expect("old deep"), new.expect("new deep"));
+            assert_ne!(old, new);
+            assert_eq!(new.open_issues() + new.open_pulls(), repo.open_issues_count as usize);
+            let after = |t: Timestamp| t > before_now && t <= step.now;
+            if !repo.is_empty() {
+                let head = new.head().expect("head");
+                assert!(after(head.committer.date) && head.sha != old.head().expect("old head").sha);
+                assert_eq!(repo.pushed_at, head.committer.date);
+                assert!(repo.updated_at >= repo.pushed_at);
+                assert!(new.commits.ends_with(&old.commits), "history kept");
+            }
+            // Every item changed or added is stamped after the old now.
+            for i in &new.issues {
+                match old.issue(i.number) {
+                    Some(o) if o == i => {}
+                    _ => assert!(after(i.updated_at), "issue {} of {id}", i.number),
+                }
+            }
+            for p in &new.pulls {
+                match old.pull(p.number) {
+                    Some(o) if o == p => {}
+                    _ => assert!(after(p.updated_at)),
+                }
+            }
+            assert!(new.runs.windows(2).all(|w| (w[0].created_at, w[0].id) > (w[1].created_at, w[1].id)));
+        }
+        // The search index follows the new state.
+        let changed = u.get(step.changed[0]).expect("changed");
+        let pushed = format!("pushed:>={}", Timestamp(changed.pushed_at.0).to_string().split('T').next().unwrap_or(""));
+        assert!(
+            u.search(&format!("{pushed} fork:true"))
+                .is_ok_and(|found| found.iter().any(|r| r.id == changed.id) || changed.deleted)
+        );
+    }
+
+    #[test]
+    fn the_same_sequence_gives_the_same_data() {
+        let (a, b) = (universe(), universe());
+        // Different laziness: `a` generates everything first.
+        for r in a.repos() {
+            a.deep(r.id);
+        }
+        for (days, fraction, seed) in [(3, 0.3, 1), (0, 0.1, 2), (30, 1.0, 1)] {
+            assert_eq!(a.advance(days, fraction, seed), b.advance(days, fraction, seed));
+        }
+        for r in b.repos() {
+            assert_eq!(a.deep(r.id), b.deep(r.id));
+        }
+        assert_eq!(serde_json::to_string(a.repos()).ok(), serde_json::to_string(b.repos()).ok());
+        let c = universe();
+        c.advance(3, 0.3, 99);
+        let differs = c.repos().iter().zip(a.repos()).any(|(x, y)| x.pushed_at != y.pushed_at);
+        assert!(differs);
+    }
+
+    #[test]
+    fn without_deep_data_only_now_moves() {
+        let u = Universe::generate(&UniverseConfig { deep_scale: 0.0, ..UniverseConfig::new(300, 1) });
+        let step = u.advance(2, 1.0, 1);
+        assert!(step.changed.is_empty());
+        assert_eq!(u.now(), step.now);
     }
 }

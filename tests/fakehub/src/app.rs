@@ -16,6 +16,7 @@ use crate::http::{Delivery, Reply, Request, Response};
 use crate::jwt;
 use crate::limits::{AuthError, Caller, FaultDice, FaultPlan, Limits, RateSnapshot, Resource};
 use crate::options::Options;
+use crate::rest_deep;
 use crate::routes::{self, Ctx, Route};
 use crate::stats::{SECONDARY_LOG_CAP, SecondaryCause, SecondaryResponse, Stats};
 use crate::time::{Timestamp, http_date, now_epoch};
@@ -222,9 +223,13 @@ impl App {
             return self.finish(response, rate, &request_id, &options, Duration::ZERO, hold).await;
         }
 
-        // Primary budget.
+        // GraphQL: parse, validate and cost the query before the budget is touched.
+        let prepared = (route == Route::Graphql).then(|| graphql::prepare(&request.body));
+        let cost = prepared.as_ref().map_or(1, graphql::Prepared::points);
+
+        // Primary budget (a GraphQL query costing more than what remains is refused too).
         let snapshot = lock(&self.limits).roll(caller, resource, &options, now);
-        if snapshot.remaining() == 0 {
+        if snapshot.remaining() == 0 || (resource == Resource::Graphql && cost > snapshot.remaining()) {
             self.count(|s| s.primary_violations += 1);
             let response = if resource == Resource::Graphql {
                 graphql::rate_limited(&limit_subject(caller, &options))
@@ -236,10 +241,12 @@ impl App {
 
         // Faults, then the handler.
         let plan: FaultPlan = lock(&self.dice).roll(&options);
-        let cost = if resource == Resource::Graphql { graphql::COST } else { 1 };
         let charged = lock(&self.limits).charge(caller, resource, cost, &options, now);
-        if resource == Resource::Graphql {
-            self.count(|s| s.graphql_points += u64::from(cost));
+        if let Some(prepared) = &prepared {
+            self.count(|s| {
+                s.graphql_points += u64::from(cost);
+                s.graphql_requests += prepared.requests();
+            });
         }
         if plan.reset {
             self.count(|s| s.faults_reset += 1);
@@ -254,7 +261,7 @@ impl App {
             self.count(|s| s.faults_5xx += 1);
             server_error(status)
         } else {
-            self.dispatch(&route, &request, &charged)
+            self.dispatch(&route, &request, &charged, prepared, &request_id, &options)
         };
         if request.method == "GET" && response.status == 200 {
             let etag = add_etag(&mut response);
@@ -289,18 +296,43 @@ impl App {
         reply
     }
 
-    fn dispatch(&self, route: &Route, request: &Request, charged: &RateSnapshot) -> Response {
-        if *route == Route::Graphql {
-            let (response, nodes) = graphql::handle(&self.universe, &request.body, charged);
-            self.count(|s| s.graphql_nodes += nodes);
+    fn dispatch(
+        &self,
+        route: &Route,
+        request: &Request,
+        charged: &RateSnapshot,
+        prepared: Option<graphql::Prepared>,
+        request_id: &str,
+        options: &Options,
+    ) -> Response {
+        if let Some(prepared) = prepared {
+            return match prepared {
+                graphql::Prepared::Refused(response, asked) => {
+                    self.count(|s| s.graphql_nodes += asked);
+                    response
+                }
+                graphql::Prepared::Ready(plan) => {
+                    let (response, outcome) =
+                        graphql::execute(&self.universe, &plan, charged, options.graphql_timeout_nodes, request_id);
+                    self.count(|s| {
+                        s.graphql_nodes += plan.asked;
+                        s.graphql_queries += 1;
+                        s.graphql_returned += outcome.returned;
+                        s.graphql_timeouts += u64::from(outcome.timed_out);
+                    });
+                    response
+                }
+            };
+        }
+        let link_base = options.link_base.as_deref().unwrap_or(&self.base_url);
+        let ctx = Ctx { universe: &self.universe, base: &self.base_url, link_base, ignore_since: options.ignore_since };
+        if let Route::Deep { repo, part } = route {
+            let (response, items) = rest_deep::handle(repo, part, request, &ctx);
+            if items > 0 {
+                self.count(|s| *s.items_served.entry(part.kind().to_string()).or_default() += items as u64);
+            }
             return response;
         }
-        let (link_base, ignore_since) = {
-            let options = lock(&self.options);
-            (options.link_base.clone(), options.ignore_since)
-        };
-        let link_base = link_base.as_deref().unwrap_or(&self.base_url);
-        let ctx = Ctx { universe: &self.universe, base: &self.base_url, link_base, ignore_since };
         routes::handle(route, request, &ctx)
     }
 

@@ -1,10 +1,10 @@
 //! A repository's deep data, the ground truth behind the issue, pull request,
 //! workflow run, contributor and commit endpoints (REST and GraphQL). Plain
 //! structs with public fields, so tests can compare a crawl with the truth:
-//! `universe.deep(repo_id)` (see [`crate::deep_store`]).
+//! `universe.deep(repo_id)` (generated on first use, then cached).
 //!
 //! What a repository holds (generated per repository from the seed, see
-//! [`crate::deep_gen`]): issues and pull requests sharing one number sequence;
+//! `deep_gen.rs`): issues and pull requests sharing one number sequence;
 //! 0-3 workflows and their runs; the default branch's commits; contributors
 //! counted from the commits' linked authors. Empty repositories (no default
 //! branch) have no commits, contributors, runs or pull requests; a repository
@@ -282,6 +282,21 @@ pub struct Deep {
 }
 
 impl Deep {
+    /// No data at all (what the endpoints serve when deep data is switched off).
+    pub fn default_for(repo_id: u64) -> Deep {
+        Deep {
+            repo_id,
+            has_issues: true,
+            labels: Vec::new(),
+            issues: Vec::new(),
+            pulls: Vec::new(),
+            workflows: Vec::new(),
+            runs: Vec::new(),
+            contributors: Vec::new(),
+            commits: Vec::new(),
+        }
+    }
+
     /// Open issues (GraphQL `issues(states: OPEN){totalCount}`).
     pub fn open_issues(&self) -> usize {
         self.issues.iter().filter(|i| i.state == State::Open).count()

@@ -4,8 +4,8 @@
 //! 3% of issue and pull request authors are deleted accounts (`None`).
 
 use crate::deep::{
-    Account, Commit, Conclusion, Contributor, GitActor, Issue, Pull, Run, RunStatus, State, StateReason,
-    WEB_FLOW_ID, WEB_FLOW_LOGIN, Workflow, issue_id, pull_id,
+    Account, Commit, Conclusion, Contributor, GitActor, Issue, Pull, Run, RunStatus, State, StateReason, WEB_FLOW_ID,
+    WEB_FLOW_LOGIN, Workflow, issue_id, pull_id,
 };
 use crate::deep_words as w;
 use crate::hash;
@@ -257,7 +257,12 @@ impl<'a> Gen<'a> {
         } else {
             let conclusion = weighted(
                 rng,
-                &[(Conclusion::Success, 75), (Conclusion::Failure, 15), (Conclusion::Cancelled, 6), (Conclusion::Skipped, 4)],
+                &[
+                    (Conclusion::Success, 75),
+                    (Conclusion::Failure, 15),
+                    (Conclusion::Cancelled, 6),
+                    (Conclusion::Skipped, 4),
+                ],
             );
             let took = if conclusion == Conclusion::Skipped { rng.i64(0..5) } else { rng.i64(20..3600) };
             (RunStatus::Completed, Some(conclusion), started, (started + took).min(now))
@@ -306,10 +311,8 @@ pub(crate) fn contributors(commits: &[Commit]) -> Vec<Contributor> {
             *counts.entry(a).or_default() += 1;
         }
     }
-    let mut out: Vec<Contributor> = counts
-        .into_iter()
-        .map(|(a, n)| Contributor { login: a.login.clone(), id: a.id, contributions: n })
-        .collect();
+    let mut out: Vec<Contributor> =
+        counts.into_iter().map(|(a, n)| Contributor { login: a.login.clone(), id: a.id, contributions: n }).collect();
     out.sort_by(|a, b| b.contributions.cmp(&a.contributions).then(a.id.cmp(&b.id)));
     out
 }

@@ -1,122 +1,266 @@
-//! `POST /graphql` without a GraphQL parser: it recognises the repository
-//! batch query (`nodes(ids: $var)`, optionally aliased, ids from the variables
-//! or an inline list), aliased `repository(owner:, name:)` lookups (see
-//! [`crate::graphql_repos`]; they may be combined with `nodes`) and a bare
-//! `rateLimit` query. Every query costs 1 point. Answers like GitHub:
-//! unknown/hidden/deleted ids give `null` plus a NOT_FOUND error (HTTP 200,
-//! partial data); more than 100 ids give `data: null` and an
-//! EXCESSIVE_PAGINATION error. The full Repository field set is always returned.
+//! `POST /graphql`, parsed for real (graphql-parser) and executed over the
+//! universe: `rateLimit`, `nodes(ids:)`, `node(id:)`, `repository(owner:,
+//! name:)` and below them repositories, issues, pull requests, commits,
+//! users (see `graphql/schema.rs` for every field). Variables, aliases,
+//! inline and named fragments, `__typename`, `@skip`/`@include`.
+//!
+//! A request goes through [`prepare`] (before the budget is charged: JSON,
+//! syntax, validation, the id and lookup limits, the node limit and the cost)
+//! and then [`execute`]. Answers as GitHub gives them (HTTP 200 unless the
+//! body is not JSON): validation errors without `data`; more than 100 node
+//! ids or repository lookups, or more than 500,000 possible nodes, `data:
+//! null`; unknown ids `null` + NOT_FOUND with `path`; paging errors null the
+//! enclosing object. The cost is GitHub's formula (`graphql/cost.rs`); a
+//! refused query costs 1. With `Options::graphql_timeout_nodes`, a query
+//! returning more objects than that is answered like GitHub's timeout.
+
+mod args;
+mod connection;
+mod cost;
+mod exec;
+mod resolve;
+mod resolve_items;
+mod resolve_repo;
+mod resolve_root;
+mod schema;
+mod validate;
 
 use crate::graphql_repos;
 use crate::http::Response;
-use crate::ids;
 use crate::limits::RateSnapshot;
 use crate::time::Timestamp;
-use crate::universe::{Repo, Universe};
+use crate::universe::Universe;
+use args::{Document, Vars};
+use graphql_parser::query::{Definition, Selection};
 use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+pub(crate) use cost::MAX_NODE_LIMIT;
 
 /// Maximum ids in one `nodes(ids:)` call.
 pub(crate) const MAX_NODES: usize = 100;
-/// Points charged per query (GitHub's minimum).
-pub(crate) const COST: u32 = 1;
 
-/// The response and the number of node ids and repository lookups asked for.
-pub(crate) fn handle(universe: &Universe, body: &[u8], rate: &RateSnapshot) -> (Response, u64) {
+/// A query ready to run.
+pub(crate) struct Plan {
+    doc: Document,
+    operation_name: Option<String>,
+    variables: Value,
+    cost: cost::Cost,
+    /// Node ids plus repository lookups asked for.
+    pub asked: u64,
+}
+
+/// What [`prepare`] made of a request body.
+pub(crate) enum Prepared {
+    Ready(Box<Plan>),
+    /// Answered without running (costs 1): the response and the ids/lookups asked.
+    Refused(Response, u64),
+}
+
+impl Prepared {
+    /// Points this query costs.
+    pub fn points(&self) -> u32 {
+        match self {
+            Prepared::Ready(plan) => plan.cost.points(),
+            Prepared::Refused(..) => 1,
+        }
+    }
+
+    /// Requests by GitHub's formula (before dividing by 100).
+    pub fn requests(&self) -> u64 {
+        match self {
+            Prepared::Ready(plan) => plan.cost.requests,
+            Prepared::Refused(..) => 0,
+        }
+    }
+}
+
+fn errors_only(errors: Vec<Value>) -> Response {
+    Response::json(200, &json!({"errors": errors}))
+}
+
+/// Parse, validate and cost a request body.
+pub(crate) fn prepare(body: &[u8]) -> Prepared {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
-        return (problems_parsing_json(), 0);
+        return Prepared::Refused(problems_parsing_json(), 0);
     };
     let Some(query) = request.get("query").and_then(Value::as_str) else {
-        return (
-            Response::json(
-                200,
-                &json!({"errors": [{"message": "A query attribute must be specified and must be a string."}]}),
-            ),
-            0,
-        );
+        let error = json!({"message": "A query attribute must be specified and must be a string."});
+        return Prepared::Refused(errors_only(vec![error]), 0);
     };
     let variables = match request.get("variables") {
         Some(Value::String(text)) => serde_json::from_str(text).unwrap_or(Value::Null),
         Some(v) => v.clone(),
         None => Value::Null,
     };
-    let compact: String = query.chars().filter(|c| !c.is_whitespace()).collect();
-    let rate_json = rate_limit(rate);
-    let rate_key = alias_of(&compact, "rateLimit").unwrap_or_else(|| "rateLimit".to_string());
-    let lookups = graphql_repos::scan(query, &variables);
-    let looked_up = match graphql_repos::resolve(universe, &lookups) {
-        Ok(parts) => parts,
-        Err(body) => return (Response::json(200, &body), lookups.len() as u64),
+    let operation_name = request.get("operationName").and_then(Value::as_str).map(str::to_string);
+    let doc: Document = match graphql_parser::parse_query::<String>(query) {
+        Ok(doc) => doc.into_static(),
+        Err(e) => return Prepared::Refused(errors_only(vec![parse_error(&e.to_string())]), 0),
     };
-    let Some(at) = compact.find("nodes(ids:") else {
-        if !lookups.is_empty() {
-            let (entries, errors) = looked_up;
-            let mut data = Map::new();
-            if compact.contains("rateLimit") {
-                data.insert(rate_key, rate_json);
+    let asked_before = asked_in(&doc, &variables);
+    let op = match validate::operation(&doc, operation_name.as_deref(), &variables) {
+        Ok(op) => op,
+        Err(errors) => return Prepared::Refused(errors_only(errors), asked_before),
+    };
+    let errors = validate::validate(&doc, &op);
+    if !errors.is_empty() {
+        return Prepared::Refused(errors_only(errors), asked_before);
+    }
+    // Root `repository` lookups and `nodes(ids:)` sizes.
+    let mut lookups = Vec::new();
+    let mut ids = Vec::new();
+    for selection in &op.selection.items {
+        if let Selection::Field(f) = selection {
+            match f.name.as_str() {
+                "repository" => lookups.push(f),
+                "nodes" => {
+                    let n = args::arg(f, "ids", &op.vars).and_then(|v| v.as_array().map(Vec::len)).unwrap_or(0);
+                    ids.push((f, n));
+                }
+                _ => {}
             }
-            data.extend(entries);
-            return (respond(data, errors), lookups.len() as u64);
         }
-        if compact.contains("rateLimit") {
-            return (Response::json(200, &json!({"data": {rate_key: rate_json}})), 0);
-        }
-        let error = json!({"errors": [{"message": "fakehub understands only the `nodes(ids: $ids)` repository batch query, `repository(owner:, name:)` lookups and `rateLimit`.", "locations": [{"line": 1, "column": 1}]}]});
-        return (Response::json(200, &error), 0);
-    };
-    let nodes_key = alias_of(&compact, "nodes(ids:").unwrap_or_else(|| "nodes".to_string());
-    let Some(ids) = ids_argument(&compact[at + "nodes(ids:".len()..], &variables) else {
-        let error = json!({"errors": [{
-            "message": "Variable $ids of type [ID!]! was provided invalid value",
-            "locations": [{"line": 1, "column": 7}],
-            "extensions": {"problems": [{"path": [], "explanation": "Expected a list of IDs"}]}
-        }]});
-        return (Response::json(200, &error), 0);
-    };
-    let count = (ids.len() + lookups.len()) as u64;
-    if ids.len() > MAX_NODES {
+    }
+    let asked = (ids.iter().map(|(_, n)| n).sum::<usize>() + lookups.len()) as u64;
+    if let Err(body) = graphql_repos::check_count(&lookups) {
+        return Prepared::Refused(Response::json(200, &body), asked);
+    }
+    if let Some((f, n)) = ids.iter().find(|(_, n)| *n > MAX_NODES) {
         let error = json!({"data": null, "errors": [{
             "type": "EXCESSIVE_PAGINATION",
-            "path": [nodes_key],
-            "locations": [{"line": 1, "column": 1}],
-            "message": format!("You may not provide more than {MAX_NODES} node ids; you provided {}.", ids.len())
+            "path": [args::key(f)],
+            "locations": [args::location(f.position)],
+            "message": format!("You may not provide more than {MAX_NODES} node ids; you provided {n}.")
         }]});
-        return (Response::json(200, &error), count);
+        return Prepared::Refused(Response::json(200, &error), asked);
     }
-    let mut nodes = Vec::with_capacity(ids.len());
-    let mut errors = Vec::new();
-    for (i, id) in ids.iter().enumerate() {
-        let repo = id.as_str().and_then(ids::parse_repo_node_id).and_then(|db_id| universe.visible(db_id));
-        match repo {
-            Some(repo) => nodes.push(repository(repo)),
-            None => {
-                nodes.push(Value::Null);
-                let shown = id.as_str().map_or_else(|| id.to_string(), str::to_string);
-                errors.push(json!({
-                    "type": "NOT_FOUND",
-                    "path": [nodes_key, i],
-                    "locations": [{"line": 1, "column": 1}],
-                    "message": format!("Could not resolve to a node with the global id of '{shown}'")
-                }));
+    let fragments = fragments(&doc);
+    let cost = cost::analyse(op.selection, &fragments, &op.vars);
+    if cost.nodes > MAX_NODE_LIMIT {
+        let error = json!({"data": null, "errors": [{
+            "type": "MAX_NODE_LIMIT_EXCEEDED",
+            "message": format!(
+                "This query requests up to {} possible nodes which exceeds the maximum limit of {}.",
+                thousands(cost.nodes),
+                thousands(MAX_NODE_LIMIT)
+            )
+        }]});
+        return Prepared::Refused(Response::json(200, &error), asked);
+    }
+    drop(op);
+    Prepared::Ready(Box::new(Plan { doc, operation_name, variables, cost, asked }))
+}
+
+/// Node ids and `repository` lookups at the root of the document's
+/// operations (counted even when the query is refused).
+fn asked_in(doc: &Document, variables: &Value) -> u64 {
+    let vars: Vars = variables.as_object().cloned().unwrap_or_default();
+    let mut asked = 0;
+    for def in &doc.definitions {
+        let set = match def {
+            Definition::Operation(graphql_parser::query::OperationDefinition::Query(q)) => &q.selection_set,
+            Definition::Operation(graphql_parser::query::OperationDefinition::SelectionSet(s)) => s,
+            _ => continue,
+        };
+        for selection in &set.items {
+            if let Selection::Field(f) = selection {
+                asked += match f.name.as_str() {
+                    "repository" => 1,
+                    "nodes" => args::arg(f, "ids", &vars).and_then(|v| v.as_array().map(Vec::len)).unwrap_or(0) as u64,
+                    _ => 0,
+                };
             }
         }
     }
-    let mut data = Map::new();
-    data.insert(rate_key, rate_json);
-    data.insert(nodes_key, Value::Array(nodes));
-    let (entries, more_errors) = looked_up;
-    data.extend(entries);
-    errors.extend(more_errors);
-    (respond(data, errors), count)
+    asked
 }
 
-/// `{"data": data}`, with `"errors"` when there are any.
-fn respond(data: Map<String, Value>, errors: Vec<Value>) -> Response {
-    let mut out = Map::new();
-    out.insert("data".into(), Value::Object(data));
-    if !errors.is_empty() {
-        out.insert("errors".into(), Value::Array(errors));
+fn fragments(doc: &Document) -> HashMap<&str, &args::FragmentDefinition> {
+    doc.definitions
+        .iter()
+        .filter_map(|d| match d {
+            Definition::Fragment(f) => Some((f.name.as_str(), f)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `1,000,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
-    Response::json(200, &Value::Object(out))
+    out
+}
+
+/// A syntax error as GitHub words it (`Parse error on "}" (RCURLY) at [1, 5]`, roughly).
+fn parse_error(text: &str) -> Value {
+    // graphql-parser: "query parse error: Parse error at 1:5\nUnexpected `}`\n..."
+    let at = text.split("Parse error at ").nth(1).and_then(|rest| {
+        let pos = rest.split_whitespace().next()?;
+        let (line, column) = pos.split_once(':')?;
+        Some((line.parse::<u64>().ok()?, column.parse::<u64>().ok()?))
+    });
+    let detail = text.lines().nth(1).unwrap_or("unexpected input").trim();
+    match at {
+        Some((line, column)) => json!({
+            "message": format!("Parse error on {detail} at [{line}, {column}]"),
+            "locations": [{"line": line, "column": column}]
+        }),
+        None => json!({"message": format!("Parse error: {}", text.trim())}),
+    }
+}
+
+/// What running a query returned, for the stats.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Outcome {
+    /// Objects returned in connections and node lists.
+    pub returned: u64,
+    pub timed_out: bool,
+}
+
+/// Run a prepared query. `rate` is the budget after charging.
+pub(crate) fn execute(
+    universe: &Universe,
+    plan: &Plan,
+    rate: &RateSnapshot,
+    timeout_nodes: Option<u64>,
+    request_id: &str,
+) -> (Response, Outcome) {
+    let op = match validate::operation(&plan.doc, plan.operation_name.as_deref(), &plan.variables) {
+        Ok(op) => op,
+        Err(errors) => return (errors_only(errors), Outcome::default()),
+    };
+    let vars: Vars = op.vars.clone();
+    let mut exec = exec::Exec {
+        universe,
+        vars: &vars,
+        fragments: fragments(&plan.doc),
+        errors: Vec::new(),
+        returned: 0,
+        rate: rate_limit(rate, plan.cost),
+    };
+    let mut path = Vec::new();
+    let data = exec.object(&exec::Obj::Query, &[op.selection], &mut path).unwrap_or(Value::Null);
+    let outcome = Outcome { returned: exec.returned, timed_out: timeout_nodes.is_some_and(|max| exec.returned > max) };
+    if outcome.timed_out {
+        let message = format!(
+            "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug. Please include `{request_id}` when reporting this issue."
+        );
+        return (Response::json(200, &json!({"data": null, "errors": [{"message": message}]})), outcome);
+    }
+    let mut out = Map::new();
+    out.insert("data".into(), data);
+    if !exec.errors.is_empty() {
+        out.insert("errors".into(), Value::Array(exec.errors));
+    }
+    (Response::json(200, &Value::Object(out)), outcome)
 }
 
 pub(crate) fn problems_parsing_json() -> Response {
@@ -135,91 +279,13 @@ pub(crate) fn rate_limited(subject: &str) -> Response {
     )
 }
 
-fn rate_limit(rate: &RateSnapshot) -> Value {
+fn rate_limit(rate: &RateSnapshot, cost: cost::Cost) -> Value {
     json!({
         "limit": rate.limit,
-        "cost": COST,
+        "cost": cost.points(),
         "remaining": rate.remaining(),
         "resetAt": Timestamp(rate.reset as i64).to_string(),
         "used": rate.used,
+        "nodeCount": cost.nodes,
     })
-}
-
-/// `alias:` in front of `field` in the compacted query, if any.
-fn alias_of(compact: &str, field: &str) -> Option<String> {
-    let before = &compact[..compact.find(field)?];
-    let before = before.strip_suffix(':')?;
-    let start = before
-        .char_indices()
-        .rev()
-        .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_'))
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let alias = &before[start..];
-    (!alias.is_empty()).then(|| alias.to_string())
-}
-
-/// The ids after `nodes(ids:`: `$var` from the variables, or an inline list.
-fn ids_argument(rest: &str, variables: &Value) -> Option<Vec<Value>> {
-    if let Some(var) = rest.strip_prefix('$') {
-        let end = var.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(var.len());
-        return variables.get(&var[..end])?.as_array().cloned();
-    }
-    if rest.starts_with('[') {
-        let end = rest.find(']')?;
-        return serde_json::from_str::<Vec<Value>>(&rest[..=end]).ok();
-    }
-    None
-}
-
-/// A Repository node with GraphQL field names.
-pub(crate) fn repository(r: &Repo) -> Value {
-    let topics: Vec<Value> = r.topics.iter().map(|t| json!({"topic": {"name": t}})).collect();
-    json!({
-        "__typename": "Repository",
-        "id": r.node_id,
-        "databaseId": r.id,
-        "nameWithOwner": r.full_name,
-        "name": r.name(),
-        "owner": {"__typename": r.owner_type.as_str(), "login": r.owner_login()},
-        "description": r.description,
-        "url": format!("https://github.com/{}", r.full_name),
-        "primaryLanguage": r.language.map(|name| json!({"name": name})),
-        "repositoryTopics": {"totalCount": topics.len(), "nodes": topics},
-        "stargazerCount": r.stargazers_count,
-        "forkCount": r.forks_count,
-        "watchers": {"totalCount": r.subscribers_count},
-        "issues": {"totalCount": r.open_issues_count},
-        "licenseInfo": r.license.map(|l| json!({"spdxId": l.spdx_id, "key": l.key, "name": l.name})),
-        "defaultBranchRef": (!r.is_empty()).then(|| json!({"name": r.default_branch})),
-        "isFork": r.fork,
-        "isArchived": r.archived,
-        "isPrivate": false,
-        "isDisabled": r.disabled,
-        "isTemplate": r.is_template,
-        "isEmpty": r.is_empty(),
-        "visibility": "PUBLIC",
-        "diskUsage": r.size,
-        "hasIssuesEnabled": r.has_issues,
-        "hasWikiEnabled": r.has_wiki,
-        "createdAt": r.created_at,
-        "updatedAt": r.updated_at,
-        "pushedAt": r.pushed_at,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn aliases_and_arguments() {
-        assert_eq!(alias_of("query($ids:[ID!]!){repos:nodes(ids:$ids){id}}", "nodes(ids:"), Some("repos".into()));
-        assert_eq!(alias_of("query($ids:[ID!]!){nodes(ids:$ids){id}}", "nodes(ids:"), None);
-        assert_eq!(alias_of("{é:nodes(ids:$ids){id}}", "nodes(ids:"), None);
-        assert_eq!(alias_of("{éa:nodes(ids:$ids){id}}", "nodes(ids:"), Some("a".into()));
-        let vars = json!({"ids": ["a", "b"]});
-        assert_eq!(ids_argument("$ids){id}", &vars).map(|v| v.len()), Some(2));
-        assert_eq!(ids_argument("[\"x\"]){id}", &vars).map(|v| v.len()), Some(1));
-        assert_eq!(ids_argument("$other){id}", &vars), None);
-    }
 }

@@ -47,7 +47,8 @@ pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
 }
 
 fn legacy(type_name: &str, id: u64) -> String {
-    base64_encode(format!("{:03}:{type_name}{id}", type_name.len()).as_bytes())
+    // GitHub writes the type name's length with one leading zero: `04:User`, `010:Repository`.
+    base64_encode(format!("0{}:{type_name}{id}", type_name.len()).as_bytes())
 }
 
 /// Node id of a repository, e.g. 1296269 -> `MDEwOlJlcG9zaXRvcnkxMjk2MjY5`.
@@ -88,6 +89,49 @@ pub fn license_node_id(id: u32) -> String {
     base64_encode(format!("07:License{id}").as_bytes())
 }
 
+/// Node id of an issue (`base64("05:Issue{id}")`).
+pub fn issue_node_id(id: u64) -> String {
+    legacy("Issue", id)
+}
+
+/// Node id of a pull request (`base64("011:PullRequest{id}")`).
+pub fn pull_node_id(id: u64) -> String {
+    legacy("PullRequest", id)
+}
+
+/// Node id of a workflow run.
+pub fn run_node_id(id: u64) -> String {
+    legacy("WorkflowRun", id)
+}
+
+/// Node id of a workflow.
+pub fn workflow_node_id(id: u64) -> String {
+    legacy("Workflow", id)
+}
+
+/// Node id of a label.
+pub fn label_node_id(id: u64) -> String {
+    legacy("Label", id)
+}
+
+/// Node id of a commit (`base64("06:Commit{repo_id}:{sha}")`).
+pub fn commit_node_id(repo_id: u64, sha: &str) -> String {
+    base64_encode(format!("06:Commit{repo_id}:{sha}").as_bytes())
+}
+
+/// (type name, database id) of a legacy node id of the form `"{len}:{Type}{digits}"`.
+pub fn parse_node_id(node_id: &str) -> Option<(String, u64)> {
+    let bytes = base64_decode(node_id)?;
+    let text = std::str::from_utf8(&bytes).ok()?;
+    let (len, rest) = text.split_once(':')?;
+    let len: usize = len.parse().ok()?;
+    let (type_name, digits) = (rest.get(..len)?, rest.get(len..)?);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((type_name.to_string(), digits.parse().ok()?))
+}
+
 /// The database id inside a legacy repository node id, if it is one.
 pub fn parse_repo_node_id(node_id: &str) -> Option<u64> {
     let bytes = base64_decode(node_id)?;
@@ -119,6 +163,12 @@ mod tests {
         assert_eq!(parse_repo_node_id("not base64!"), None);
         assert_eq!(parse_repo_node_id(&user_node_id(5)), None);
         assert_eq!(parse_repo_node_id(""), None);
+        assert_eq!(parse_node_id(&issue_node_id(42)), Some(("Issue".into(), 42)));
+        assert_eq!(parse_node_id(&pull_node_id(7)), Some(("PullRequest".into(), 7)));
+        assert_eq!(parse_node_id(&repo_node_id(9)), Some(("Repository".into(), 9)));
+        assert_eq!(parse_node_id(&user_node_id(3)), Some(("User".into(), 3)));
+        assert_eq!(parse_node_id("garbage"), None);
+        assert_eq!(issue_node_id(1), base64_encode(b"05:Issue1"));
         for len in 0..10 {
             let data: Vec<u8> = (0..len).map(|i: u8| i.wrapping_mul(37).wrapping_add(1)).collect();
             assert_eq!(base64_decode(&base64_encode(&data)), Some(data));

@@ -150,8 +150,8 @@ pub(crate) fn full_repo(base: &str, r: &Repo) -> Value {
 /// A repository as listings and search results show it: the full repository
 /// without `organization`, `network_count` and `subscribers_count` (GitHub
 /// sends those only from `GET /repos/{owner}/{name}`). The reference for the
-/// fast writer `json_write::listed_repo`, which the endpoints use.
-#[cfg(test)]
+/// fast writer `json_write::listed_repo`, which the listings use (pull
+/// requests embed it as `head.repo` and `base.repo`).
 pub(crate) fn listed_repo(base: &str, r: &Repo) -> Value {
     Value::Object(listed_map(base, r))
 }

@@ -12,8 +12,11 @@
 //!   in GraphQL. REST `watchers_count` equals `stargazers_count`; GraphQL
 //!   `watchers{totalCount}` is `subscribers_count`. Empty repos (size 0) have
 //!   `defaultBranchRef: null`. The "Other" license has spdx id `NOASSERTION`.
-//! - Every non-304 response costs 1 (GraphQL: 1 point) except `/rate_limit`
-//!   and the primary-limit refusal itself; 304s are free.
+//! - Every non-304 response costs 1 except `/rate_limit` and the primary-limit
+//!   refusal itself; 304s are free. A GraphQL query costs GitHub's formula
+//!   (`src/graphql/cost.rs`: requests = per paginated connection the product of
+//!   the enclosing `first`/`last`s, points = requests / 100 rounded, at least 1;
+//!   refused queries 1); one costing more than what remains is RATE_LIMITED.
 //! - Secondary-limit 403s are charged too; coming back before `retry-after`
 //!   elapsed is answered 403 again and counted as a violation (the deadline
 //!   is not extended).
@@ -45,9 +48,24 @@
 //!   404. Default order: users' repos `full_name` ascending
 //!   ([`Universe::owned_by`]); orgs' repos `created` *descending*, GitHub's
 //!   documented default; starred: star time descending ([`Universe::starred_by`]).
-//! - GraphQL also answers `alias: repository(owner:, name:)` lookups (at most
-//!   100, 1 point per query): `null` + NOT_FOUND "Could not resolve to a
-//!   Repository with the name 'o/n'." for unknown, hidden or deleted ones.
+//! - GraphQL is parsed and validated for real (`src/graphql.rs`): variables,
+//!   aliases, fragments, `nodes(ids:)`, `node(id:)`, `repository(owner:, name:)`
+//!   (at most 100 of each; `null` + NOT_FOUND "Could not resolve to a Repository
+//!   with the name 'o/n'." for unknown, hidden or deleted ones), issues, pull
+//!   requests and commit history with cursors, GitHub's errors, the 500,000-node
+//!   limit and an optional timeout (`Options::graphql_timeout_nodes`).
+//! - Deep data (`Universe::deep`, [`deep`]): issues, pull requests, workflow
+//!   runs, contributors and commits per repository, generated lazily from the
+//!   seed, served by `/repos/{o}/{r}/{issues,pulls,pulls/{n},actions/runs,
+//!   contributors,commits}` (and `/repositories/{id}/...`, the form their `Link`
+//!   headers use) with GitHub's quirks: 410 when issues are disabled, 409 for
+//!   an empty repository's commits, 204 for its contributors, the `ghost` user,
+//!   `head.repo: null` for deleted forks, at most 1,000 workflow runs per query
+//!   (slice by `created`). GraphQL `issues(states: OPEN){totalCount}` counts
+//!   issues only; REST `open_issues_count` counts issues and pull requests.
+//! - Time passes with [`FakeHub::advance`] (see [`Universe::advance`]): new and
+//!   updated items, runs and commits stamped after the old now, for incremental
+//!   crawls. [`Universe::now`] is the newest repository's creation + 1 day at first.
 //!
 //! ```no_run
 //! use fakehub::{FakeHub, Options, Universe, UniverseConfig};
@@ -62,6 +80,7 @@ mod app;
 pub mod deep;
 mod deep_gen;
 mod deep_items;
+mod deep_json;
 mod deep_store;
 mod deep_words;
 mod graphql;
@@ -77,6 +96,10 @@ mod options;
 mod owners;
 mod paging;
 mod query;
+mod rest_commits;
+mod rest_deep;
+mod rest_issues;
+mod rest_runs;
 mod routes;
 mod search;
 mod stars;
@@ -189,6 +212,14 @@ impl FakeHub {
 
     pub fn options(&self) -> Options {
         self.app.options()
+    }
+
+    /// Let time pass in the served universe: see [`Universe::advance`] (now
+    /// moves `days` ahead; about `fraction` of the repositories with deep data
+    /// get new and updated issues and pull requests, runs and commits).
+    /// Requests see the new state from the next one on.
+    pub fn advance(&self, days: u32, fraction: f64, seed: u64) -> Advance {
+        self.app.universe.advance(days, fraction, seed)
     }
 }
 

@@ -50,6 +50,12 @@ pub struct Options {
     /// A GitHub App installed once: `POST /app/installations/{id}/access_tokens`
     /// with the app's JWT issues `ghs_` installation tokens. Default None.
     pub app: Option<AppOptions>,
+    /// A GraphQL query returning more objects than this (connection items,
+    /// `nodes(ids:)` entries, root lookups) is answered like GitHub's timeout:
+    /// HTTP 200, `data: null`, "Something went wrong while executing your
+    /// query. This may be the result of a timeout ..." (still charged), so a
+    /// crawler must split its queries. Default None (no timeouts).
+    pub graphql_timeout_nodes: Option<u64>,
 }
 
 /// The GitHub App that may ask for installation access tokens.
@@ -91,6 +97,7 @@ impl Default for Options {
             link_base: None,
             ignore_since: false,
             app: None,
+            graphql_timeout_nodes: None,
         }
     }
 }

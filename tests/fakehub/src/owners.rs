@@ -246,8 +246,13 @@ mod tests {
 
     #[test]
     fn owned_by_is_sorted_by_full_name() {
-        let u =
-            Universe::generate(&UniverseConfig { repos: 3000, seed: 2, hidden_fraction: 0.3, deleted_fraction: 0.1, ..Default::default() });
+        let u = Universe::generate(&UniverseConfig {
+            repos: 3000,
+            seed: 2,
+            hidden_fraction: 0.3,
+            deleted_fraction: 0.1,
+            ..Default::default()
+        });
         let owner = &u.owners()[0];
         let owned = u.owned_by(&owner.login.to_uppercase());
         assert!(!owned.is_empty() && owned.iter().all(|r| !r.deleted && r.owner_id == owner.id));

@@ -5,7 +5,8 @@
 //! first; a single page gets no `Link` at all. Page URLs keep the request's
 //! query parameters (re-encoded, spaces as `+`) with `page` replaced.
 
-use crate::http::Request;
+use crate::http::{Request, Response};
+use serde_json::Value;
 
 pub(crate) const DEFAULT_PER_PAGE: usize = 30;
 pub(crate) const MAX_PER_PAGE: usize = 100;
@@ -69,6 +70,25 @@ pub(crate) fn link(url: &str, query: &[(String, String)], page: usize, last: usi
         add(1, "first");
     }
     (!rels.is_empty()).then(|| rels.join(", "))
+}
+
+/// Page `page` of `total` items (each rendered by `render(index)`) as a JSON
+/// array, with the `Link` header pointing at `url`; and the number of items on it.
+pub(crate) fn json_page(
+    request: &Request,
+    total: usize,
+    url: &str,
+    render: impl Fn(usize) -> Value,
+) -> (Response, usize) {
+    let (page, per_page) = params(request);
+    let start = (page - 1).saturating_mul(per_page).min(total);
+    let end = start.saturating_add(per_page).min(total);
+    let body = Value::Array((start..end).map(render).collect());
+    let mut response = Response::json(200, &body);
+    if let Some(link) = link(url, &request.query, page, total.div_ceil(per_page)) {
+        response.set_header("link", link);
+    }
+    (response, end - start)
 }
 
 #[cfg(test)]

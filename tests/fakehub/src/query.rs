@@ -246,6 +246,26 @@ fn range(v: &str, point: fn(&str) -> Option<Range>) -> Option<Range> {
     point(v)
 }
 
+/// The range of a search-syntax date qualifier value: `>=2025-01-01`,
+/// `2025-01-01..2025-02-01`, `<=2025-01-01T12:00:00Z`, `2025-01-01`, ...
+pub(crate) fn date_range(value: &str) -> Option<Range> {
+    range(value.trim(), time_point)
+}
+
+/// The epoch second of an ISO 8601 date or datetime (`since=`, GraphQL `DateTime`).
+pub(crate) fn instant(value: &str) -> Option<i64> {
+    let value = value.trim();
+    // Fractional seconds (`12:00:00.000Z`) are dropped.
+    let value = match value.find('.') {
+        Some(dot) if value[..dot].contains('T') => {
+            let end = value[dot + 1..].find(|c: char| !c.is_ascii_digit()).map_or(value.len(), |i| dot + 1 + i);
+            format!("{}{}", &value[..dot], &value[end..])
+        }
+        _ => value.to_string(),
+    };
+    time_point(&value).map(|(start, _)| start)
+}
+
 fn invalid(key: &str, value: &str) -> QueryError {
     QueryError::Invalid(format!("The value \"{value}\" of the qualifier \"{key}:\" is not valid."))
 }

@@ -9,6 +9,7 @@ use crate::http::{Request, Response, percent_decode};
 use crate::json;
 use crate::limits::{RateSnapshot, Resource};
 use crate::owners::{self, OwnerRef};
+use crate::rest_deep::{self, Part, RepoRef};
 use crate::search;
 use crate::universe::Universe;
 use serde_json::{Value, json};
@@ -33,6 +34,12 @@ pub(crate) enum Route {
     OrgRepos(OwnerRef),
     /// `GET /users/{username}/starred`, `GET /user/{account_id}/starred`.
     Starred(OwnerRef),
+    /// A repository's deep data: issues, pulls, a pull, runs, contributors, commits
+    /// (`/repos/{owner}/{name}/...` or `/repositories/{id}/...`).
+    Deep {
+        repo: RepoRef,
+        part: Part,
+    },
     /// `POST /app/installations/{installation_id}/access_tokens` (the pipeline owns it).
     AppAccessTokens {
         installation: String,
@@ -51,6 +58,16 @@ impl Route {
             ("GET", ["repos", owner, name]) if !owner.is_empty() && !name.is_empty() => {
                 Route::Repo { owner: owner.to_string(), name: name.to_string() }
             }
+            ("GET", ["repos", owner, name, rest @ ..]) if !owner.is_empty() && !name.is_empty() => {
+                match Part::parse(rest) {
+                    Some(part) => Route::Deep { repo: RepoRef::Name(owner.to_string(), name.to_string()), part },
+                    None => Route::NotFound,
+                }
+            }
+            ("GET", ["repositories", id, rest @ ..]) if !id.is_empty() => match Part::parse(rest) {
+                Some(part) => Route::Deep { repo: RepoRef::Id(id.to_string()), part },
+                None => Route::NotFound,
+            },
             ("POST", ["graphql"]) => Route::Graphql,
             ("GET", ["search", "repositories"]) => Route::SearchRepositories,
             ("GET", ["users", login, "repos"]) if !login.is_empty() => {
@@ -72,6 +89,13 @@ impl Route {
 
     /// Stats key, e.g. `GET /repos/{owner}/{name}`.
     pub fn key(&self, method: &str) -> String {
+        if let Route::Deep { repo, part } = self {
+            let prefix = match repo {
+                RepoRef::Name(..) => "/repos/{owner}/{name}",
+                RepoRef::Id(_) => "/repositories/{id}",
+            };
+            return format!("{method} {prefix}{}", part.key());
+        }
         let path = match self {
             Route::RateLimit => "/rate_limit",
             Route::Repositories => "/repositories",
@@ -85,7 +109,7 @@ impl Route {
             Route::Starred(OwnerRef::Login(_)) => "/users/{username}/starred",
             Route::Starred(OwnerRef::Id(_)) => "/user/{account_id}/starred",
             Route::AppAccessTokens { .. } => "/app/installations/{installation_id}/access_tokens",
-            Route::NotFound => "(unmatched)",
+            Route::Deep { .. } | Route::NotFound => "(unmatched)",
         };
         format!("{method} {path}")
     }
@@ -123,6 +147,7 @@ pub(crate) fn handle(route: &Route, request: &Request, ctx: &Ctx) -> Response {
         Route::UserRepos(owner) => owners::user_repos(owner, request, ctx),
         Route::OrgRepos(owner) => owners::org_repos(owner, request, ctx),
         Route::Starred(owner) => owners::starred(owner, request, ctx),
+        Route::Deep { repo, part } => rest_deep::handle(repo, part, request, ctx).0,
         Route::RateLimit | Route::Graphql | Route::AppAccessTokens { .. } | Route::NotFound => {
             not_found("https://docs.github.com/rest")
         }
@@ -211,5 +236,21 @@ mod tests {
         assert_eq!(Route::parse("GET", "/users//repos"), Route::NotFound);
         assert_eq!(Route::parse("POST", "/search/repositories"), Route::NotFound);
         assert_eq!(Route::parse("GET", "/users/a/repos").resource(), Resource::Core);
+        let issues = Route::parse("GET", "/repos/o/n/issues");
+        assert_eq!(issues, Route::Deep { repo: RepoRef::Name("o".into(), "n".into()), part: Part::Issues });
+        assert_eq!(issues.key("GET"), "GET /repos/{owner}/{name}/issues");
+        assert_eq!(Route::parse("GET", "/repos/o/n/pulls/12").key("GET"), "GET /repos/{owner}/{name}/pulls/{number}");
+        assert_eq!(
+            Route::parse("GET", "/repositories/5/actions/runs").key("GET"),
+            "GET /repositories/{id}/actions/runs"
+        );
+        assert_eq!(
+            Route::parse("GET", "/repositories/5/commits"),
+            Route::Deep { repo: RepoRef::Id("5".into()), part: Part::Commits }
+        );
+        assert_eq!(Route::parse("GET", "/repos/o/n/contributors").resource(), Resource::Core);
+        assert_eq!(Route::parse("GET", "/repos/o/n/actions"), Route::NotFound);
+        assert_eq!(Route::parse("GET", "/repos/o/n/pulls/"), Route::NotFound);
+        assert_eq!(Route::parse("POST", "/repos/o/n/issues"), Route::NotFound);
     }
 }

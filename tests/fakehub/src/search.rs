@@ -364,7 +364,13 @@ mod tests {
     use crate::universe::UniverseConfig;
 
     fn universe() -> Universe {
-        Universe::generate(&UniverseConfig { repos: 6000, seed: 3, hidden_fraction: 0.3, deleted_fraction: 0.05, ..Default::default() })
+        Universe::generate(&UniverseConfig {
+            repos: 6000,
+            seed: 3,
+            hidden_fraction: 0.3,
+            deleted_fraction: 0.05,
+            ..Default::default()
+        })
     }
 
     type Predicate<'a> = Box<dyn Fn(&Repo) -> bool + 'a>;

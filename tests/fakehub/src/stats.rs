@@ -94,10 +94,25 @@ pub struct Stats {
     pub faults_reset: u64,
     pub faults_truncate: u64,
     pub faults_malformed: u64,
-    /// GraphQL points charged.
+    /// GraphQL points charged: GitHub's cost of each query (see
+    /// `graphql/cost.rs`), 1 for refused ones, none for RATE_LIMITED answers.
     pub graphql_points: u64,
     /// GraphQL node ids and `repository(owner:, name:)` lookups asked for.
     pub graphql_nodes: u64,
+    /// GraphQL "requests" by GitHub's cost formula, summed before dividing by
+    /// 100 (points are this / 100 per query, rounded, at least 1).
+    pub graphql_requests: u64,
+    /// GraphQL queries that ran (not refused by parsing, validation or limits).
+    pub graphql_queries: u64,
+    /// Objects GraphQL returned: connection items (`nodes`/`edges`),
+    /// `nodes(ids:)` entries and root lookups. Points per item =
+    /// `graphql_points / graphql_returned`.
+    pub graphql_returned: u64,
+    /// GraphQL queries answered with the timeout error (`Options::graphql_timeout_nodes`).
+    pub graphql_timeouts: u64,
+    /// Items served by the deep REST endpoints, by kind: `issues` (issues and
+    /// pull requests of `/issues`), `pulls`, `pull`, `runs`, `contributors`, `commits`.
+    pub items_served: BTreeMap<String, u64>,
     /// Every primary rate-limit window opened, grouped by token label then
     /// resource (ordered by name), oldest first within a group; at most one per
     /// group is open. Closed ones are capped at `WINDOW_LOG_CAP`;

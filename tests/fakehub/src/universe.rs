@@ -13,7 +13,11 @@
 //! organizations); users star repositories (see `stars.rs`). Ground-truth
 //! helpers for the listings and search live next to their endpoints
 //! (`owners.rs`, `search.rs`): [`Universe::owned_by`], [`Universe::starred_by`],
-//! [`Universe::search`], [`Universe::owners_by_repo_count`].
+//! [`Universe::search`], [`Universe::owners_by_repo_count`]. Deep data
+//! (issues, pull requests, runs, commits) is generated per repository on first
+//! use ([`Universe::deep`]); [`Universe::advance`] lets time pass, after which
+//! every accessor reads the new state (`timeline.rs`). Every timestamp is at
+//! or before [`Universe::now`].
 
 use crate::deep_store::DeepStore;
 use crate::ids;
@@ -686,7 +690,13 @@ mod tests {
     use super::*;
 
     fn small() -> Universe {
-        Universe::generate(&UniverseConfig { repos: 3000, seed: 7, hidden_fraction: 0.3, deleted_fraction: 0.05, ..Default::default() })
+        Universe::generate(&UniverseConfig {
+            repos: 3000,
+            seed: 7,
+            hidden_fraction: 0.3,
+            deleted_fraction: 0.05,
+            ..Default::default()
+        })
     }
 
     #[test]

@@ -9,7 +9,8 @@ use fakehub::{FakeHub, Options, OwnerType, Repo, Universe, UniverseConfig};
 use serde_json::{Value, json};
 
 fn hub() -> FakeHub {
-    let cfg = UniverseConfig { repos: 20_000, seed: 1, hidden_fraction: 0.3, deleted_fraction: 0.03 };
+    let cfg =
+        UniverseConfig { repos: 20_000, seed: 1, hidden_fraction: 0.3, deleted_fraction: 0.03, ..Default::default() };
     FakeHub::start(Universe::generate(&cfg), Options::default())
 }
 
@@ -118,13 +119,14 @@ fn starred_walks_exactly_starred_by() {
 
 #[test]
 fn graphql_repository_aliases_keep_the_found_ones() {
-    let cfg = UniverseConfig { repos: 1000, seed: 7, hidden_fraction: 0.3, deleted_fraction: 0.05 };
+    let cfg =
+        UniverseConfig { repos: 1000, seed: 7, hidden_fraction: 0.3, deleted_fraction: 0.05, ..Default::default() };
     let hub = FakeHub::start(Universe::generate(&cfg), Options { graphql_limit: 10, ..Options::default() });
     let u = hub.universe();
     let live: Vec<&Repo> = u.repos().iter().filter(|r| !r.deleted).take(2).collect();
     let deleted = u.repos().iter().find(|r| r.deleted).expect("deleted");
     let query = format!(
-        "query($o: String!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  r0: repository(owner: \"{}\", name: \"{}\") {{ nameWithOwner stargazerCount }}\n  r1: repository(owner: \"{}\", name: \"{}\") {{ nameWithOwner }}\n  r2: repository(owner: \"nobody\", name: \"na\\\"me\") {{ nameWithOwner }}\n  r3: repository(owner: $o, name: \"{}\") {{ nameWithOwner }}\n}}",
+        "query($o: String!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  r0: repository(owner: \"{}\", name: \"{}\") {{ nameWithOwner databaseId stargazerCount }}\n  r1: repository(owner: \"{}\", name: \"{}\") {{ nameWithOwner }}\n  r2: repository(owner: \"nobody\", name: \"na\\\"me\") {{ nameWithOwner }}\n  r3: repository(owner: $o, name: \"{}\") {{ nameWithOwner }}\n}}",
         live[0].owner_login().to_uppercase(),
         live[0].name(),
         deleted.owner_login(),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 fn hub(repos: usize, options: Options) -> FakeHub {
-    let cfg = UniverseConfig { repos, seed: 7, hidden_fraction: 0.3, deleted_fraction: 0.03 };
+    let cfg = UniverseConfig { repos, seed: 7, hidden_fraction: 0.3, deleted_fraction: 0.03, ..Default::default() };
     FakeHub::start(Universe::generate(&cfg), options)
 }
 

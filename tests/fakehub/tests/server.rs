@@ -12,11 +12,16 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 fn universe(repos: usize, deleted: f64) -> Universe {
-    Universe::generate(&UniverseConfig { repos, seed: 7, hidden_fraction: 0.3, deleted_fraction: deleted })
+    Universe::generate(&UniverseConfig {
+        repos,
+        seed: 7,
+        hidden_fraction: 0.3,
+        deleted_fraction: deleted,
+        ..Default::default()
+    })
 }
 
-const QUERY: &str =
-    "query($ids: [ID!]!) { rateLimit { cost remaining } nodes(ids: $ids) { ... on Repository { nameWithOwner } } }";
+const QUERY: &str = "query($ids: [ID!]!) { rateLimit { cost remaining } nodes(ids: $ids) { ... on Repository { nameWithOwner databaseId stargazerCount } } }";
 
 #[test]
 fn paging_walks_every_public_id_once_via_link_headers() {
@@ -150,7 +155,9 @@ fn exhausted_budget_gives_403_and_counts_a_violation() {
     // A new window starts after the advertised reset second.
     let reset = denied.num("x-ratelimit-reset");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs_f64();
-    std::thread::sleep(Duration::from_secs_f64((reset as f64 - now).max(0.0) + 0.05));
+    // Wait for the later of the two windows (token b's may end a second after a's).
+    let latest = stats.windows.iter().map(|w| w.reset).max().unwrap_or(reset);
+    std::thread::sleep(Duration::from_secs_f64((latest as f64 - now).max(0.0) + 0.05));
     let again = get(&hub, "/repositories", &[auth]);
     assert_eq!(again.status, 200);
     assert_eq!(again.num("x-ratelimit-remaining"), 2);
@@ -369,8 +376,13 @@ fn binary_prints_url_and_rejects_bad_arguments() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     let truth_json: Value = serde_json::from_slice(&std::fs::read(&truth).expect("truth file")).expect("json");
     let _ = std::fs::remove_file(&truth);
-    let expected =
-        Universe::generate(&UniverseConfig { repos: 300, seed: 3, hidden_fraction: 0.3, deleted_fraction: 0.1 });
+    let expected = Universe::generate(&UniverseConfig {
+        repos: 300,
+        seed: 3,
+        hidden_fraction: 0.3,
+        deleted_fraction: 0.1,
+        ..Default::default()
+    });
     assert_eq!(truth_json["max_id"], json!(expected.max_id()));
     assert_eq!(truth_json["repos"].as_array().map(Vec::len), Some(300));
     assert_eq!(truth_json["repos"][5]["full_name"], json!(expected.repos()[5].full_name));
@@ -400,7 +412,9 @@ fn budget_windows_are_recorded() {
     assert_eq!(stats.windows.len(), 2, "no window for /rate_limit or other resources");
     // After the reset second the window reads as closed, then a new one opens.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs_f64();
-    std::thread::sleep(Duration::from_secs_f64((reset as f64 - now).max(0.0) + 0.05));
+    // Wait for the later of the two windows (token b's may end a second after a's).
+    let latest = stats.windows.iter().map(|w| w.reset).max().unwrap_or(reset);
+    std::thread::sleep(Duration::from_secs_f64((latest as f64 - now).max(0.0) + 0.05));
     assert!(hub.stats().windows.iter().all(|w| w.closed));
     get(&hub, "/repositories", &[a]);
     let stats = hub.stats();

@@ -8,7 +8,8 @@
 //!         [--core-limit 5000] [--graphql-limit 5000] [--search-limit 30]
 //!         [--search-window-secs 60]
 //!         [--anonymous-limit 60] [--max-concurrency 100] [--retry-after 1]
-//!         [--hidden-fraction 0.3] [--deleted-fraction 0]
+//!         [--hidden-fraction 0.3] [--deleted-fraction 0] [--deep-scale 1]
+//!         [--graphql-timeout-nodes N]
 //!         [--fault-5xx F] [--fault-secondary F] [--fault-reset F]
 //!         [--fault-truncate F] [--fault-malformed F] [--fault-seed N]
 //!         [--slow-fraction F] [--slow-ms N] [--latency-ms N]
@@ -56,6 +57,12 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--seed" => args.universe.seed = value(&flag, next())?,
             "--hidden-fraction" => args.universe.hidden_fraction = fraction(&flag, next())?,
             "--deleted-fraction" => args.universe.deleted_fraction = fraction(&flag, next())?,
+            "--deep-scale" => {
+                args.universe.deep_scale = value::<f64>(&flag, next()).and_then(|f| {
+                    if f.is_finite() && f >= 0.0 { Ok(f) } else { Err(format!("{flag} must be 0 or more")) }
+                })?
+            }
+            "--graphql-timeout-nodes" => o.graphql_timeout_nodes = Some(value(&flag, next())?),
             "--port" => args.port = value(&flag, next())?,
             "--truth" => args.truth = Some(value(&flag, next())?),
             "--window-secs" => {

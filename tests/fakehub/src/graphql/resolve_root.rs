@@ -1,0 +1,93 @@
+//! The root fields: `rateLimit`, `nodes(ids:)`, `node(id:)` and
+//! `repository(owner:, name:)`. Node ids resolve to repositories, issues,
+//! pull requests and users; unknown, hidden and deleted ones are `null` with
+//! a NOT_FOUND error whose `path` names the list index, as on GitHub.
+
+use super::args::{Field, SelectionSet, arg, str_arg};
+use super::exec::{Exec, Obj, Resolved};
+use crate::deep::{Account, ISSUE_ID_BASE, PULL_ID_BASE, split_id};
+use crate::ids;
+use crate::universe::{OwnerType, Universe};
+use serde_json::{Value, json};
+
+/// The object behind a global node id, if it exists and is visible.
+pub(crate) fn node<'u>(u: &'u Universe, id: &str) -> Option<Obj<'u>> {
+    let (type_name, db_id) = ids::parse_node_id(id)?;
+    match type_name.as_str() {
+        "Repository" => u.visible(db_id).map(Obj::Repository),
+        "Issue" => {
+            let (repo_id, number) = split_id(db_id, ISSUE_ID_BASE)?;
+            let repo = u.visible(repo_id)?;
+            let deep = u.deep(repo_id)?;
+            let index = deep.issues.binary_search_by_key(&number, |i| i.number).ok()?;
+            Some(Obj::Issue(repo, deep, index))
+        }
+        "PullRequest" => {
+            let (repo_id, number) = split_id(db_id, PULL_ID_BASE)?;
+            let repo = u.visible(repo_id)?;
+            let deep = u.deep(repo_id)?;
+            let index = deep.pulls.binary_search_by_key(&number, |p| p.number).ok()?;
+            Some(Obj::PullRequest(repo, deep, index))
+        }
+        "User" => u
+            .owners()
+            .iter()
+            .find(|o| o.id == db_id && o.owner_type == OwnerType::User)
+            .map(|o| Obj::User(Account { login: o.login.clone(), id: o.id })),
+        _ => None,
+    }
+}
+
+fn id_text(id: &Value) -> String {
+    id.as_str().map_or_else(|| id.to_string(), str::to_string)
+}
+
+/// A root field.
+pub(crate) fn field<'q, 'u>(
+    exec: &mut Exec<'q, 'u>,
+    field: &'q Field,
+    subs: &[&'q SelectionSet],
+    path: &mut Vec<Value>,
+) -> Resolved {
+    match field.name.as_str() {
+        "rateLimit" => Ok(exec.nullable(Some(Obj::RateLimit), subs, path)),
+        "nodes" => {
+            let ids = arg(field, "ids", exec.vars).and_then(|v| v.as_array().cloned()).unwrap_or_default();
+            exec.returned += ids.len() as u64;
+            let mut out = Vec::with_capacity(ids.len());
+            for (i, id) in ids.iter().enumerate() {
+                path.push(json!(i));
+                let found = id.as_str().and_then(|id| node(exec.universe, id));
+                if found.is_none() {
+                    let message = format!("Could not resolve to a node with the global id of '{}'", id_text(id));
+                    exec.error(path, field, Some("NOT_FOUND"), message);
+                }
+                out.push(exec.nullable(found, subs, path));
+                path.pop();
+            }
+            Ok(Value::Array(out))
+        }
+        "node" => {
+            let id = arg(field, "id", exec.vars).unwrap_or(Value::Null);
+            let found = id.as_str().and_then(|id| node(exec.universe, id));
+            exec.returned += 1;
+            if found.is_none() {
+                let message = format!("Could not resolve to a node with the global id of '{}'", id_text(&id));
+                exec.error(path, field, Some("NOT_FOUND"), message);
+            }
+            Ok(exec.nullable(found, subs, path))
+        }
+        "repository" => {
+            let owner = str_arg(field, "owner", exec.vars).unwrap_or_default();
+            let name = str_arg(field, "name", exec.vars).unwrap_or_default();
+            let found = exec.universe.by_owner_and_name(&owner, &name).filter(|r| !r.deleted);
+            exec.returned += 1;
+            if found.is_none() {
+                let message = format!("Could not resolve to a Repository with the name '{owner}/{name}'.");
+                exec.error(path, field, Some("NOT_FOUND"), message);
+            }
+            Ok(exec.nullable(found.map(Obj::Repository), subs, path))
+        }
+        _ => Ok(Value::Null),
+    }
+}

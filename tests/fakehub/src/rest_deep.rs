@@ -1,0 +1,148 @@
+//! Routing and shared rules of the deep REST endpoints:
+//! `/repos/{owner}/{repo}/{issues,pulls,pulls/{number},actions/runs,contributors,commits}`
+//! and the same under `/repositories/{id}/...`, the form GitHub's `Link`
+//! headers use (so those are served too). An unknown, hidden or deleted
+//! repository is 404 on all of them. The handlers live in `rest_issues.rs`,
+//! `rest_runs.rs` and `rest_commits.rs`.
+
+use crate::deep::Deep;
+use crate::http::{Request, Response};
+use crate::routes::{Ctx, not_found};
+use crate::universe::Repo;
+use crate::{rest_commits, rest_issues, rest_runs};
+use serde_json::json;
+use std::sync::Arc;
+
+/// How the path names the repository.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RepoRef {
+    /// `/repos/{owner}/{name}/...`
+    Name(String, String),
+    /// `/repositories/{id}/...`
+    Id(String),
+}
+
+/// Which deep endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    Issues,
+    Pulls,
+    /// `pulls/{number}`
+    Pull(String),
+    Runs,
+    Contributors,
+    Commits,
+}
+
+impl Part {
+    /// The part from the path segments after the repository.
+    pub fn parse(rest: &[&str]) -> Option<Part> {
+        Some(match rest {
+            ["issues"] => Part::Issues,
+            ["pulls"] => Part::Pulls,
+            ["pulls", number] if !number.is_empty() => Part::Pull(number.to_string()),
+            ["actions", "runs"] => Part::Runs,
+            ["contributors"] => Part::Contributors,
+            ["commits"] => Part::Commits,
+            _ => return None,
+        })
+    }
+
+    /// The kind of item served (`Stats::items_served` key).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Part::Issues => "issues",
+            Part::Pulls => "pulls",
+            Part::Pull(_) => "pull",
+            Part::Runs => "runs",
+            Part::Contributors => "contributors",
+            Part::Commits => "commits",
+        }
+    }
+
+    /// The path after the repository in a stats key.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Part::Issues => "/issues",
+            Part::Pulls => "/pulls",
+            Part::Pull(_) => "/pulls/{number}",
+            Part::Runs => "/actions/runs",
+            Part::Contributors => "/contributors",
+            Part::Commits => "/commits",
+        }
+    }
+
+    fn doc(&self) -> &'static str {
+        match self {
+            Part::Issues => "https://docs.github.com/rest/issues/issues#list-repository-issues",
+            Part::Pulls => "https://docs.github.com/rest/pulls/pulls#list-pull-requests",
+            Part::Pull(_) => "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
+            Part::Runs => "https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository",
+            Part::Contributors => "https://docs.github.com/rest/repos/repos#list-repository-contributors",
+            Part::Commits => "https://docs.github.com/rest/commits/commits#list-commits",
+        }
+    }
+}
+
+/// What a deep handler works on.
+pub(crate) struct Target<'a> {
+    pub repo: &'a Repo,
+    /// `None` when deep data is switched off.
+    pub deep: Option<Arc<Deep>>,
+    /// `{link_base}/repositories/{id}` (GitHub's `Link` headers name repositories by id).
+    pub link_url: String,
+    pub doc: &'static str,
+}
+
+/// Answer a deep endpoint: the response and the number of items in it.
+pub(crate) fn handle(repo: &RepoRef, part: &Part, request: &Request, ctx: &Ctx) -> (Response, usize) {
+    let found = match repo {
+        RepoRef::Name(owner, name) => ctx.universe.by_owner_and_name(owner, name).filter(|r| !r.deleted),
+        RepoRef::Id(id) => id.parse().ok().and_then(|id| ctx.universe.visible(id)),
+    };
+    let Some(found) = found else { return (not_found(part.doc()), 0) };
+    let target = Target {
+        repo: found,
+        deep: ctx.universe.deep(found.id),
+        link_url: format!("{}/repositories/{}", ctx.link_base, found.id),
+        doc: part.doc(),
+    };
+    match part {
+        Part::Issues => rest_issues::issues(&target, request, ctx),
+        Part::Pulls => rest_issues::pulls(&target, request, ctx),
+        Part::Pull(number) => rest_issues::pull(&target, number, ctx),
+        Part::Runs => rest_runs::runs(&target, request, ctx),
+        Part::Contributors => rest_commits::contributors(&target, request, ctx),
+        Part::Commits => rest_commits::commits(&target, request, ctx),
+    }
+}
+
+/// 422 Validation Failed for a bad query parameter.
+pub(crate) fn invalid_param(field: &str, value: &str, doc: &str) -> Response {
+    Response::json(
+        422,
+        &json!({
+            "message": "Validation Failed",
+            "errors": [{"resource": "Search", "field": field, "code": "invalid", "value": value}],
+            "documentation_url": doc,
+            "status": "422"
+        }),
+    )
+}
+
+/// A timestamp query parameter (`since`, `until`): Ok(None) when absent.
+pub(crate) fn time_param(request: &Request, name: &str, doc: &str) -> Result<Option<i64>, Response> {
+    match request.query_param(name) {
+        None | Some("") => Ok(None),
+        Some(v) => crate::query::instant(v).map(Some).ok_or_else(|| invalid_param(name, v, doc)),
+    }
+}
+
+/// `direction=asc|desc`, or `default_ascending`.
+pub(crate) fn ascending(request: &Request, default_ascending: bool) -> bool {
+    match request.query_param("direction") {
+        Some("asc") => true,
+        Some("desc") => false,
+        _ => default_ascending,
+    }
+}
