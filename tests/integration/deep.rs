@@ -177,11 +177,31 @@ fn truth(hub: &FakeHub, end: u64) -> Truth {
 fn assert_deep_equals_truth(db: &Path, hub: &FakeHub, end: u64) {
     let t = truth(hub, end);
     let pairs = [
-        ("issues", &t.issues, "SELECT repo_id, issue_id, number, title, state, state_reason, author_id, author_login, created_at, updated_at, closed_at, labels, comments FROM issues"),
-        ("pull_requests", &t.pulls, "SELECT repo_id, pr_id, number, title, state, draft, author_id, author_login, created_at, updated_at, closed_at, merged_at, merge_commit_sha, base_ref, head_ref, head_repo_id, labels, additions, deletions, changed_files, comments, review_count FROM pull_requests"),
-        ("ci_runs", &t.runs, "SELECT repo_id, run_id, workflow_id, workflow_name, event, status, conclusion, head_sha, head_branch, run_attempt, created_at, started_at, updated_at, duration_seconds FROM ci_runs"),
-        ("contributors", &t.contributors, "SELECT repo_id, user_id, login, contributions, first_contribution_at, last_contribution_at FROM contributors"),
-        ("commits", &t.commits, "SELECT repo_id, commit_sha, author_id, author_login, author_name, author_date, committer_id, committer_login, committer_name, committer_date, message_headline FROM commits"),
+        (
+            "issues",
+            &t.issues,
+            "SELECT repo_id, issue_id, number, title, state, state_reason, author_id, author_login, created_at, updated_at, closed_at, labels, comments FROM issues",
+        ),
+        (
+            "pull_requests",
+            &t.pulls,
+            "SELECT repo_id, pr_id, number, title, state, draft, author_id, author_login, created_at, updated_at, closed_at, merged_at, merge_commit_sha, base_ref, head_ref, head_repo_id, labels, additions, deletions, changed_files, comments, review_count FROM pull_requests",
+        ),
+        (
+            "ci_runs",
+            &t.runs,
+            "SELECT repo_id, run_id, workflow_id, workflow_name, event, status, conclusion, head_sha, head_branch, run_attempt, created_at, started_at, updated_at, duration_seconds FROM ci_runs",
+        ),
+        (
+            "contributors",
+            &t.contributors,
+            "SELECT repo_id, user_id, login, contributions, first_contribution_at, last_contribution_at FROM contributors",
+        ),
+        (
+            "commits",
+            &t.commits,
+            "SELECT repo_id, commit_sha, author_id, author_login, author_name, author_date, committer_id, committer_login, committer_name, committer_date, message_headline FROM commits",
+        ),
     ];
     for (table, want, sql) in pairs {
         let got = rows(db, sql);
@@ -247,7 +267,7 @@ fn run_deep(hub: &FakeHub, collect: &str, out: &Path, extra: &[&str]) -> String 
     let end = hub.universe().max_id() + 1;
     success(&run(octoshard(&hub.url())
         .env("GITHUB_TOKEN", TOKEN)
-        .args(["run", "--retry-delay", "1ms", "--probes", "0", "--shards", "2"])
+        .args(["run", "--retry-delay", "1ms", "--no-pacing", "--probes", "0", "--shards", "2"])
         .args(["--source", &format!("ids:0..{end}"), "--collect", collect])
         .args(extra)
         .arg("--out")
@@ -274,7 +294,10 @@ fn a_deep_crawl_equals_the_truth_in_every_table_near_the_budget_floor() {
     // The counts ride on the detail query for free: detail costs what metadata alone costs.
     let detail = cost.get("repository_detail").copied().unwrap_or(0);
     let repositories = count(&out, "SELECT count(*) FROM repositories");
-    assert!(detail <= repositories.div_ceil(100) + 2, "{detail} points of detail for {repositories} repositories");
+    assert!(
+        detail <= (repositories as u64).div_ceil(100) as i64 + 2,
+        "{detail} points of detail for {repositories} repositories"
+    );
 }
 
 #[test]
@@ -291,27 +314,49 @@ fn issues_and_pull_requests_cost_at_most_1_3_units_per_100_items() {
     let per_100 = units as f64 * 100.0 / items as f64;
     eprintln!("issues + pull requests: {items} items for {units} points: {per_100:.3} per 100");
     assert!(per_100 <= 1.3, "{per_100:.3} units per 100 items");
-    assert_eq!(count(&out, "SELECT count(*) FROM api_requests WHERE kind = 'deep_page'"), 0, "no REST page per repository");
+    assert_eq!(
+        count(&out, "SELECT count(*) FROM api_requests WHERE kind = 'deep_page'"),
+        0,
+        "no REST page per repository"
+    );
 }
 
 #[test]
 fn server_errors_secondary_limits_and_kills_end_in_the_exact_truth() {
     let hub = deep_hub(
         600,
-        Options { fault_5xx: 0.10, fault_secondary: 0.02, retry_after_secs: 0, seed: 4, latency: Duration::from_millis(1), ..options() },
+        Options {
+            fault_5xx: 0.10,
+            fault_secondary: 0.02,
+            retry_after_secs: 0,
+            seed: 4,
+            latency: Duration::from_millis(1),
+            ..options()
+        },
     );
     let end = hub.universe().max_id() + 1;
     let dir = TestDir::new();
     let plan = dir.path("plan");
     success(&run(octoshard(&hub.url())
-        .args(["plan", "--probes", "0", "--shards", "1", "--collect", ALL, "--source", &format!("ids:0..{end}"), "--out"])
+        .args([
+            "plan",
+            "--probes",
+            "0",
+            "--shards",
+            "1",
+            "--collect",
+            ALL,
+            "--source",
+            &format!("ids:0..{end}"),
+            "--out",
+        ])
         .arg(&plan)));
     let out = dir.path("s.sqlite");
     let crawl = || {
         let mut command = octoshard(&hub.url());
         command
             .env("GITHUB_TOKEN", TOKEN)
-            .args(["crawl", "--retry-delay", "1ms", "--secondary-wait", "10ms", "--manifest"])
+            .args(["crawl", "--retry-delay", "1ms", "--no-pacing", "--secondary-wait", "10ms", "--manifest"])
             .arg(plan.join("shard-0000.yaml"))
             .arg("--out")
             .arg(&out)
@@ -363,7 +408,10 @@ fn an_incremental_crawl_costs_a_tenth_of_the_first_and_ends_at_the_new_truth() {
     let second = dir.path("day2.sqlite");
     run_deep(&hub, ALL, &second, &["--previous", first.to_str().unwrap()]);
     let second_cost: i64 = spent(&second).values().sum();
-    eprintln!("first crawl {first_cost} units, incremental {second_cost} ({:.1}%)", second_cost as f64 * 100.0 / first_cost as f64);
+    eprintln!(
+        "first crawl {first_cost} units, incremental {second_cost} ({:.1}%)",
+        second_cost as f64 * 100.0 / first_cost as f64
+    );
     assert!(second_cost * 10 <= first_cost, "{second_cost} units after {first_cost}");
     assert_detail_equals_truth(&second, &hub, 0, end);
     assert_deep_equals_truth(&second, &hub, end);
@@ -382,22 +430,37 @@ fn a_db_source_goes_deep_on_the_selection_its_where_names() {
     let deep = dir.path("deep.sqlite");
     success(&run(octoshard(&hub.url())
         .env("GITHUB_TOKEN", TOKEN)
-        .args(["run", "--source", &format!("db:{}", all.display()), "--where", filter, "--collect", "pulls,issues", "--out"])
+        .args([
+            "run",
+            "--source",
+            &format!("db:{}", all.display()),
+            "--where",
+            filter,
+            "--collect",
+            "pulls,issues",
+            "--out",
+        ])
         .arg(&deep)));
     assert_eq!(rows(&deep, "SELECT id FROM repositories"), chosen);
     let pulled: BTreeSet<String> = rows(&deep, "SELECT DISTINCT repo_id FROM pull_requests");
     assert!(pulled.is_subset(&chosen) && !pulled.is_empty());
-    let want: usize = deep_truth(&hub, end)
-        .iter()
-        .filter(|d| chosen.contains(&d.repo_id.to_string()))
-        .map(|d| d.pulls.len())
-        .sum();
+    let want: usize =
+        deep_truth(&hub, end).iter().filter(|d| chosen.contains(&d.repo_id.to_string())).map(|d| d.pulls.len()).sum();
     assert_eq!(count(&deep, "SELECT count(*) FROM pull_requests") as usize, want);
     // A filter that is not SQL over repositories is named with the reason.
     let text = fails_with(
         &run(octoshard(&hub.url())
             .env("GITHUB_TOKEN", TOKEN)
-            .args(["plan", "--source", &format!("db:{}", all.display()), "--where", "stars >", "--collect", "pulls", "--out"])
+            .args([
+                "plan",
+                "--source",
+                &format!("db:{}", all.display()),
+                "--where",
+                "stars >",
+                "--collect",
+                "pulls",
+                "--out",
+            ])
             .arg(dir.path("p"))),
         2,
     );

@@ -1,8 +1,8 @@
 //! Integration tests: the real `octoshard` binary against the simulated GitHub (`fakehub`).
 //! One test binary with modules, so the suite links once.
 
-mod errors;
 mod deep;
+mod errors;
 mod faults;
 mod honesty;
 mod pipeline;
