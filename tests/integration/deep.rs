@@ -468,6 +468,30 @@ fn a_db_source_goes_deep_on_the_selection_its_where_names() {
 }
 
 #[test]
+fn every_source_kind_goes_deep_org_names_and_search_alike() {
+    let hub = deep_hub(1500, options());
+    let (org, _) = hub.universe().owners_by_repo_count(fakehub::OwnerType::Organization)[0];
+    let owned: Vec<u64> = hub.universe().owned_by(&org.login).iter().map(|r| r.id).collect();
+    let dir = TestDir::new();
+    let list = dir.write(
+        "names.txt",
+        &owned.iter().map(|id| hub.universe().get(*id).unwrap().full_name.clone()).collect::<Vec<_>>().join("\n"),
+    );
+    for (n, source) in [format!("org:{}", org.login), format!("repos:{}", list.display())].into_iter().enumerate() {
+        let out = dir.path(&format!("s{n}.sqlite"));
+        success(&run(octoshard(&hub.url())
+            .env("GITHUB_TOKEN", TOKEN)
+            .args(["run", "--no-pacing", "--source", &source, "--collect", "issues,commits", "--out"])
+            .arg(&out)));
+        let want: usize = owned.iter().filter_map(|id| hub.universe().deep(*id)).map(|d| d.issues.len()).sum();
+        let commits: usize = owned.iter().filter_map(|id| hub.universe().deep(*id)).map(|d| d.commits.len()).sum();
+        assert_eq!(count(&out, "SELECT count(*) FROM issues") as usize, want, "{source}");
+        assert_eq!(count(&out, "SELECT count(*) FROM commits") as usize, commits, "{source}");
+        assert_eq!(count(&out, "SELECT count(*) FROM stream_state WHERE status = 'pending'"), 0);
+    }
+}
+
+#[test]
 fn deep_collection_without_a_token_is_refused_before_any_request() {
     let hub = deep_hub(100, options());
     let dir = TestDir::new();

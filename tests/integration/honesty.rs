@@ -292,7 +292,7 @@ fn inputs_that_cannot_work_are_usage_errors_naming_the_reason() {
     assert!(text.contains(&missing.display().to_string()), "{text}");
     let text = fails_with(&plan(&["--source", "ids:0..10", "--shards=-1", "--out", "p"]), 2);
     assert!(text.contains("-1 is not in 1.."), "{text}");
-    for collect in ["pulls", "metadata,archive"] {
+    for collect in ["snapshot", "metadata,archive"] {
         let text =
             fails_with(&plan(&["--source", "ids:0..10", "--probes", "0", "--collect", collect, "--out", "p"]), 2);
         assert!(text.contains("is not available in this version"), "{text}");
@@ -313,12 +313,12 @@ fn inputs_that_cannot_work_are_usage_errors_naming_the_reason() {
     let manifest = dir.write(
         "m.yaml",
         "version: 1\nplan_id: p\nshard: { index: 0, count: 1, name: shard-0000 }\nsource: ids:0..10\n\
-         collect: [pulls]\nwork: [{ kind: id_range, from: 0, to: 10 }]\nbudget: { requests_per_hour: 5000 }\n",
+         collect: [snapshot]\nwork: [{ kind: id_range, from: 0, to: 10 }]\nbudget: { requests_per_hour: 5000 }\n",
     );
     let text =
         fails_with(&run(octoshard(&hub.url()).args(["crawl", "--manifest"]).arg(&manifest).arg("--out").arg(&file)), 2);
-    assert!(text.contains("collect `pulls` is not available"), "{text}");
-    let good = dir.write("g.yaml", &std::fs::read_to_string(&manifest).unwrap().replace("[pulls]", "[metadata]"));
+    assert!(text.contains("collect `snapshot` is not available"), "{text}");
+    let good = dir.write("g.yaml", &std::fs::read_to_string(&manifest).unwrap().replace("[snapshot]", "[metadata]"));
     let folder = dir.path("folder");
     std::fs::create_dir(&folder).unwrap();
     let text = fails_with(
