@@ -70,6 +70,39 @@ pub enum Command {
     Merge(MergeArgs),
     /// Plan, crawl every shard in parallel and merge, on this machine.
     Run(RunArgs),
+    /// Export every table of a database into PostgreSQL, or as JSON Lines or CSV files.
+    Export(ExportArgs),
+}
+
+/// `export` arguments.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["to", "format"]))]
+pub struct ExportArgs {
+    /// The database to export (.sqlite or .sqlite.gz, a shard or a merged file).
+    #[arg(long, value_name = "FILE")]
+    pub db: PathBuf,
+    /// A PostgreSQL URL (postgres://user@host:port/database); parts it leaves out come from
+    /// PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE. The password is never printed.
+    #[arg(long, value_name = "URL", conflicts_with = "format")]
+    pub to: Option<String>,
+    /// Files instead: jsonl or csv, one file per table in --out.
+    #[arg(long, value_name = "FORMAT", requires = "out")]
+    pub format: Option<FileFormat>,
+    /// The folder for the files of --format.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only these tables, comma separated (default: every table).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub tables: Option<Vec<String>>,
+}
+
+/// The file formats of `export --format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FileFormat {
+    /// JSON Lines: one object per row.
+    Jsonl,
+    /// CSV with a header row.
+    Csv,
 }
 
 /// Options shared by `plan` and `run`.
@@ -317,6 +350,7 @@ async fn execute(command: Command) -> Result<()> {
         Command::Crawl(args) => crawl_command(args, &actions).await,
         Command::Merge(args) => merge_command(args, &actions),
         Command::Run(args) => run_command(args, &actions).await,
+        Command::Export(args) => export_command(args, &actions).await,
     }
 }
 
@@ -570,6 +604,68 @@ fn credentials(network: &NetworkArgs) -> Result<Vec<Credential>> {
 
 fn parse_deadline(deadline: Option<&str>) -> Result<Option<Duration>> {
     deadline.map(|d| crate::time::parse_duration(d).map_err(|e| Error::Usage(format!("--deadline: {e}")))).transpose()
+}
+
+/// The PostgreSQL configuration of `--to`, with the parts it leaves out from the `PG*`
+/// environment variables (as libpq does).
+fn postgres_config(url: &str) -> Result<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+        Error::Usage(format!("--to: not a PostgreSQL URL ({e}); write postgres://user@host:5432/database"))
+    })?;
+    if config.get_hosts().is_empty() {
+        config.host(env_value("PGHOST").as_deref().unwrap_or("localhost"));
+    }
+    if config.get_ports().is_empty()
+        && let Some(port) = env_value("PGPORT")
+    {
+        config.port(port.parse().map_err(|_| Error::Usage(format!("PGPORT `{port}` is not a port number")))?);
+    }
+    if config.get_user().is_none()
+        && let Some(user) = env_value("PGUSER")
+    {
+        config.user(&user);
+    }
+    if config.get_password().is_none()
+        && let Some(password) = std::env::var("PGPASSWORD").ok().filter(|p| !p.is_empty())
+    {
+        config.password(password);
+    }
+    if config.get_dbname().is_none()
+        && let Some(database) = env_value("PGDATABASE")
+    {
+        config.dbname(&database);
+    }
+    if config.get_user().is_none() {
+        return Err(Error::Usage("--to: no user in the URL and PGUSER is not set".into()));
+    }
+    Ok(config)
+}
+
+async fn export_command(args: ExportArgs, actions: &ActionsEnv) -> Result<()> {
+    let target = match (&args.to, args.format, &args.out) {
+        (Some(url), _, _) => crate::export::Target::Postgres(Box::new(postgres_config(url)?)),
+        (None, Some(format), Some(out)) => crate::export::Target::Files {
+            format: match format {
+                FileFormat::Jsonl => crate::export::Format::Jsonl,
+                FileFormat::Csv => crate::export::Format::Csv,
+            },
+            out: out.clone(),
+        },
+        _ => return Err(Error::Usage("export needs --to URL, or --format with --out".into())),
+    };
+    let request = crate::export::ExportRequest { db: args.db, target, tables: args.tables };
+    let group = actions::group("octoshard export");
+    let report = crate::export::export(&request).await?;
+    drop(group);
+    let rows: u64 = report.tables.iter().map(|(_, n)| n).sum();
+    tracing::info!("exported {} tables ({rows} rows) to {}", report.tables.len(), report.target);
+    append_step_summary(actions, || {
+        let mut text = format!("### octoshard export to {}\n\n| table | rows |\n|---|---:|\n", report.target);
+        for (table, n) in &report.tables {
+            text.push_str(&format!("| {table} | {n} |\n"));
+        }
+        text
+    })
 }
 
 /// Deep collection reads GraphQL, which answers no anonymous request: refuse before any work.

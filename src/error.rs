@@ -37,6 +37,9 @@ pub enum Error {
     /// A merge failure.
     #[error(transparent)]
     Merge(#[from] MergeError),
+    /// An export failure.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
     /// A database failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -105,6 +108,11 @@ impl Error {
             Error::Merge(MergeError::NothingUsable { .. } | MergeError::Plan { .. }) => true,
             Error::Crawl(CrawlError::Store(StoreError::Incompatible { .. })) => true,
             Error::Store(StoreError::Incompatible { .. }) => true,
+            Error::Export(
+                crate::export::ExportError::Input { .. }
+                | crate::export::ExportError::UnknownTable { .. }
+                | crate::export::ExportError::Incompatible { .. },
+            ) => true,
             _ => false,
         };
         if usage { EXIT_USAGE } else { EXIT_FAILURE }

@@ -12,6 +12,7 @@
 //! - [`store`]: the SQLite schema shared by shard files and merged files.
 //! - [`merge`]: validates shard files and folds them into one database, plus leftovers.
 //! - [`artifact`]: gzip and atomic file writes for the files that cross job boundaries.
+//! - [`export`]: every table into PostgreSQL, JSON Lines or CSV.
 //! - [`actions`]: GitHub Actions integration (outputs, step summaries, annotations).
 //! - [`run`]: the whole graph on one machine.
 //! - [`error`]: the crate-level error, its exit code and the hint a user sees.
@@ -23,6 +24,7 @@ pub mod artifact;
 pub mod cli;
 pub mod crawl;
 pub mod error;
+pub mod export;
 pub mod github;
 pub mod merge;
 pub mod plan;

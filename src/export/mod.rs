@@ -1,0 +1,251 @@
+//! Export: a crawl database into the tools people work in. Every table of the store is exported
+//! generically ([`tables`]): as files, one per table ([`files`]: JSON Lines or CSV), or into
+//! PostgreSQL ([`postgres`]: created tables, COPY, upserts where the newest version of a row wins,
+//! one transaction per export). The input is read, never written: an older schema is read from a
+//! migrated copy.
+
+mod files;
+mod postgres;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::types::ValueRef;
+
+/// A file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// JSON Lines.
+    Jsonl,
+    /// CSV with a header.
+    Csv,
+}
+
+impl Format {
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+/// Where an export goes.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// A PostgreSQL database (the CLI builds the configuration from a URL and `PG*`).
+    Postgres(Box<tokio_postgres::Config>),
+    /// Files in a folder.
+    Files {
+        /// Their format.
+        format: Format,
+        /// The folder.
+        out: PathBuf,
+    },
+}
+
+/// What `export` needs, already validated by the CLI layer.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    /// The database to export (`.sqlite` or `.sqlite.gz`).
+    pub db: PathBuf,
+    /// Where to.
+    pub target: Target,
+    /// Only these tables (all when `None`).
+    pub tables: Option<Vec<String>>,
+}
+
+/// What an export did.
+#[derive(Clone, Debug)]
+pub struct ExportReport {
+    /// Rows exported per table, in order.
+    pub tables: Vec<(String, u64)>,
+    /// Where they went (a folder, or the server without its password).
+    pub target: String,
+}
+
+/// An export that could not be made; nothing was changed at the target.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The input is not an octoshard database this build can read.
+    #[error("cannot export {path}: {reason}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// `--tables` named a table the database does not have.
+    #[error("no table `{table}` in {path} (it has: {known})")]
+    UnknownTable {
+        /// The database.
+        path: PathBuf,
+        /// The name given.
+        table: String,
+        /// The tables it has.
+        known: String,
+    },
+    /// Reading a table failed.
+    #[error("cannot read table {table}: {source}")]
+    Read {
+        /// The table.
+        table: String,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// Writing a file failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The PostgreSQL server could not be reached or refused the login.
+    #[error("cannot connect to PostgreSQL at {server}: {reason}")]
+    Connect {
+        /// Host, port, database and user (never the password).
+        server: String,
+        /// Why.
+        reason: String,
+    },
+    /// A table in PostgreSQL has a shape octoshard cannot write into.
+    #[error("PostgreSQL table {table} at {server} is not octoshard's: {reason} (it is left as it is)")]
+    Incompatible {
+        /// The table.
+        table: String,
+        /// The server.
+        server: String,
+        /// What differs.
+        reason: String,
+    },
+    /// The export failed in PostgreSQL; its transaction was rolled back.
+    #[error("export to PostgreSQL at {server} failed and was rolled back: {reason}")]
+    Postgres {
+        /// The server.
+        server: String,
+        /// PostgreSQL's error.
+        reason: String,
+    },
+}
+
+/// Exports `request.db`.
+pub async fn export(request: &ExportRequest) -> Result<ExportReport, ExportError> {
+    let input = Input::open(&request.db)?;
+    let all = tables::tables(input.conn()).map_err(|e| input.fail(format!("cannot read its schema ({e})")))?;
+    let chosen = match &request.tables {
+        None => all,
+        Some(names) => {
+            let mut chosen = Vec::new();
+            for name in names {
+                match all.iter().find(|t| &t.name == name) {
+                    Some(table) => chosen.push(table.clone()),
+                    None => {
+                        return Err(ExportError::UnknownTable {
+                            path: request.db.clone(),
+                            table: name.clone(),
+                            known: all.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", "),
+                        });
+                    }
+                }
+            }
+            chosen
+        }
+    };
+    match &request.target {
+        Target::Files { format, out } => {
+            std::fs::create_dir_all(out).map_err(|source| ExportError::Write { path: out.clone(), source })?;
+            let mut counts = Vec::new();
+            for table in &chosen {
+                let rows = files::write_table(input.conn(), table, *format, out)?;
+                tracing::info!(
+                    "{}: {rows} rows to {}",
+                    table.name,
+                    out.join(format!("{}.{}", table.name, format.extension())).display()
+                );
+                counts.push((table.name.clone(), rows));
+            }
+            Ok(ExportReport { tables: counts, target: out.display().to_string() })
+        }
+        Target::Postgres(config) => postgres::export(input.conn(), &chosen, config).await,
+    }
+}
+
+/// The database being exported, opened read-only (from a gzip's unpacked copy or a copy migrated
+/// from an older schema where needed).
+struct Input {
+    store: crate::store::Store,
+    path: PathBuf,
+    _temporary: Option<tempfile::TempPath>,
+}
+
+impl Input {
+    fn open(path: &Path) -> Result<Input, ExportError> {
+        let fail = |reason: String| ExportError::Input { path: path.to_path_buf(), reason };
+        let (database, mut temporary) = crate::artifact::readable_sqlite(path).map_err(fail)?;
+        let mut store = crate::store::Store::open_readonly(&database).map_err(|e| fail(e.to_string()))?;
+        let version = store
+            .meta("schema_version")
+            .map_err(|_| fail("not an octoshard database (no meta table)".into()))?
+            .and_then(|v| v.parse::<i64>().ok())
+            .ok_or_else(|| fail("not an octoshard database (no schema version)".into()))?;
+        let current = crate::store::SCHEMA_VERSION;
+        if version > current {
+            return Err(fail(format!("schema version {version} is newer than this octoshard ({current})")));
+        }
+        if version < current {
+            drop(store);
+            let copy = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?.into_temp_path();
+            std::fs::copy(&database, &copy).map_err(|e| fail(e.to_string()))?;
+            crate::store::Store::open(&copy)
+                .and_then(crate::store::Store::close_for_transfer)
+                .map_err(|e| fail(format!("cannot migrate it from schema version {version} ({e})")))?;
+            store = crate::store::Store::open_readonly(&copy).map_err(|e| fail(e.to_string()))?;
+            temporary = Some(copy);
+        }
+        Ok(Input { store, path: path.to_path_buf(), _temporary: temporary })
+    }
+
+    fn conn(&self) -> &rusqlite::Connection {
+        self.store.conn()
+    }
+
+    fn fail(&self, reason: String) -> ExportError {
+        ExportError::Input { path: self.path.clone(), reason }
+    }
+}
+
+/// Why streaming rows stopped.
+pub(crate) enum RowError<E> {
+    Sql(rusqlite::Error),
+    Io(E),
+}
+
+/// Calls `each` with every row of `table` (columns in table order, by primary key), streaming;
+/// returns the number of rows.
+pub(crate) fn each_row<E>(
+    conn: &rusqlite::Connection,
+    table: &tables::Table,
+    mut each: impl FnMut(&[ValueRef<'_>]) -> Result<(), E>,
+) -> Result<u64, RowError<E>> {
+    let columns: Vec<String> = table.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
+    let order = if table.key.is_empty() {
+        String::new()
+    } else {
+        format!(" ORDER BY {}", table.key.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", "))
+    };
+    let sql = format!("SELECT {} FROM \"{}\"{order}", columns.join(", "), table.name);
+    let mut statement = conn.prepare(&sql).map_err(RowError::Sql)?;
+    let mut rows = statement.query([]).map_err(RowError::Sql)?;
+    let mut count = 0;
+    while let Some(row) = rows.next().map_err(RowError::Sql)? {
+        let mut values = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            values.push(row.get_ref(i).map_err(RowError::Sql)?);
+        }
+        each(&values).map_err(RowError::Io)?;
+        count += 1;
+    }
+    Ok(count)
+}
