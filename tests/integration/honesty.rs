@@ -282,22 +282,21 @@ fn inputs_that_cannot_work_are_usage_errors_naming_the_reason() {
     let dir = TestDir::new();
     let plan = |args: &[&str]| {
         let mut command = octoshard(&hub.url());
-        command.env("GITHUB_TOKEN", TOKEN).arg("plan").args(args);
+        command.env("GITHUB_TOKEN", TOKEN).arg("plan").args(args).arg("--out").arg(dir.path("p"));
         run(&mut command)
     };
     let missing = dir.path("nope.txt");
-    let text = fails_with(&plan(&["--source", &format!("repos:{}", missing.display()), "--out", "p"]), 2);
+    let text = fails_with(&plan(&["--source", &format!("repos:{}", missing.display())]), 2);
     assert!(text.contains(&missing.display().to_string()), "{text}");
-    let text = fails_with(&plan(&["--source", &format!("leftovers:{}", missing.display()), "--out", "p"]), 2);
+    let text = fails_with(&plan(&["--source", &format!("leftovers:{}", missing.display())]), 2);
     assert!(text.contains(&missing.display().to_string()), "{text}");
-    let text = fails_with(&plan(&["--source", "ids:0..10", "--shards=-1", "--out", "p"]), 2);
+    let text = fails_with(&plan(&["--source", "ids:0..10", "--shards=-1"]), 2);
     assert!(text.contains("-1 is not in 1.."), "{text}");
     for collect in ["snapshot", "metadata,archive"] {
-        let text =
-            fails_with(&plan(&["--source", "ids:0..10", "--probes", "0", "--collect", collect, "--out", "p"]), 2);
+        let text = fails_with(&plan(&["--source", "ids:0..10", "--probes", "0", "--collect", collect]), 2);
         assert!(text.contains("is not available in this version"), "{text}");
     }
-    let text = fails_with(&plan(&["--source", "trending", "--today", "2026-02-30", "--out", "p"]), 2);
+    let text = fails_with(&plan(&["--source", "trending", "--today", "2026-02-30"]), 2);
     assert!(text.contains("`2026-02-30` is not a YYYY-MM-DD date"), "{text}");
     let text = fails_with(
         &run(octoshard(&hub.url())

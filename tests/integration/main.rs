@@ -3,6 +3,7 @@
 
 mod deep;
 mod errors;
+mod export;
 mod faults;
 mod honesty;
 mod pipeline;
