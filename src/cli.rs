@@ -85,7 +85,8 @@ pub struct ExportArgs {
     /// PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE. The password is never printed.
     #[arg(long, value_name = "URL", conflicts_with = "format")]
     pub to: Option<String>,
-    /// Files instead: jsonl or csv, one file per table in --out.
+    /// Files instead: jsonl or csv (one file per table in --out), or datasette-metadata
+    /// (metadata.json for Datasette in --out).
     #[arg(long, value_name = "FORMAT", requires = "out")]
     pub format: Option<FileFormat>,
     /// The folder for the files of --format.
@@ -103,6 +104,8 @@ pub enum FileFormat {
     Jsonl,
     /// CSV with a header row.
     Csv,
+    /// `metadata.json` for Datasette: table and column descriptions, facets, full-text search.
+    DatasetteMetadata,
 }
 
 /// Options shared by `plan` and `run`.
@@ -644,11 +647,11 @@ fn postgres_config(url: &str) -> Result<tokio_postgres::Config> {
 async fn export_command(args: ExportArgs, actions: &ActionsEnv) -> Result<()> {
     let target = match (&args.to, args.format, &args.out) {
         (Some(url), _, _) => crate::export::Target::Postgres(Box::new(postgres_config(url)?)),
+        (None, Some(FileFormat::DatasetteMetadata), Some(out)) => {
+            crate::export::Target::DatasetteMetadata { out: out.clone() }
+        }
         (None, Some(format), Some(out)) => crate::export::Target::Files {
-            format: match format {
-                FileFormat::Jsonl => crate::export::Format::Jsonl,
-                FileFormat::Csv => crate::export::Format::Csv,
-            },
+            format: if format == FileFormat::Csv { crate::export::Format::Csv } else { crate::export::Format::Jsonl },
             out: out.clone(),
         },
         _ => return Err(Error::Usage("export needs --to URL, or --format with --out".into())),

@@ -4,6 +4,7 @@
 //! one transaction per export). The input is read, never written: an older schema is read from a
 //! migrated copy.
 
+mod datasette;
 mod files;
 mod postgres;
 pub mod tables;
@@ -36,6 +37,11 @@ impl Format {
 pub enum Target {
     /// A PostgreSQL database (the CLI builds the configuration from a URL and `PG*`).
     Postgres(Box<tokio_postgres::Config>),
+    /// `metadata.json` for Datasette, in a folder.
+    DatasetteMetadata {
+        /// The folder.
+        out: PathBuf,
+    },
     /// Files in a folder.
     Files {
         /// Their format.
@@ -169,6 +175,19 @@ pub async fn export(request: &ExportRequest) -> Result<ExportReport, ExportError
             Ok(ExportReport { tables: counts, target: out.display().to_string() })
         }
         Target::Postgres(config) => postgres::export(input.conn(), &chosen, config).await,
+        Target::DatasetteMetadata { out } => {
+            let path = out.join("metadata.json");
+            let write = |source| ExportError::Write { path: path.clone(), source };
+            std::fs::create_dir_all(out).map_err(write)?;
+            let stem = request.db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let database = stem.split('.').next().unwrap_or("octoshard").to_string();
+            let text = serde_json::to_string_pretty(&datasette::metadata(&database, &chosen)).expect("JSON serializes");
+            crate::artifact::write_atomically(&path, text.as_bytes()).map_err(write)?;
+            Ok(ExportReport {
+                tables: chosen.iter().map(|t| (t.name.clone(), 0)).collect(),
+                target: path.display().to_string(),
+            })
+        }
     }
 }
 

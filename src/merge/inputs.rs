@@ -107,8 +107,10 @@ impl From<&str> for Inspection {
 pub type Schema = Vec<(String, String, Option<String>)>;
 
 fn schema(conn: &rusqlite::Connection) -> rusqlite::Result<Schema> {
-    let mut statement =
-        conn.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")?;
+    let mut statement = conn.prepare(
+        "SELECT type, name, sql FROM sqlite_master
+             WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE 'repositories_fts%' ORDER BY type, name",
+    )?;
     statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?.collect()
 }
 

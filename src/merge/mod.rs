@@ -243,6 +243,7 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
         output.set_meta("shard_count", &count.to_string())?;
     }
     let repositories = output.repository_count()?;
+    full_text_index(&output)?;
     output.close_for_transfer()?;
     temporary.persist(&request.out).map_err(|e| MergeError::Io { path: request.out.clone(), source: e.error })?;
 
@@ -403,6 +404,20 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
     })();
     output.conn().execute("DETACH DATABASE src", params![]).map_err(sql)?;
     result.map_err(sql)
+}
+
+/// Builds `repositories_fts`, a full-text index (FTS5) over repository names, descriptions and
+/// topics, so the merged file is searchable as it is (Datasette finds it by its name). It is
+/// derived data: merge inputs and exports leave it out, and every merge builds it anew.
+fn full_text_index(output: &Store) -> Result<(), StoreError> {
+    output
+        .conn()
+        .execute_batch(
+            "CREATE VIRTUAL TABLE repositories_fts USING fts5(
+                full_name, description, topics, content = 'repositories', content_rowid = 'id');
+             INSERT INTO repositories_fts (repositories_fts) VALUES ('rebuild');",
+        )
+        .map_err(|e| output.error(e))
 }
 
 /// Tables merge copies by their own rules; every other table with a primary key and a

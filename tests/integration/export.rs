@@ -279,3 +279,48 @@ fn jsonl_and_csv_files_hold_every_row_of_every_table() {
         }
     }
 }
+
+#[test]
+fn datasette_serves_a_full_text_search_of_the_merged_file() {
+    let hub = hub_with(UniverseConfig { repos: 300, seed: 44, ..UniverseConfig::default() }, options());
+    let dir = TestDir::new();
+    let db = dir.path("crawl.sqlite");
+    let end = hub.universe().max_id() + 1;
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--probes", "0", "--source", &format!("ids:0..{end}"), "--out"])
+        .arg(&db)));
+    // A word of one repository's name, to search for.
+    let (id, word) = listed_in_db(&db)
+        .into_iter()
+        .find_map(|r| {
+            r.name
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .find(|w| w.len() >= 6 && w.chars().all(|c| c.is_ascii_lowercase()))
+                .map(|w| (r.id, w.to_string()))
+        })
+        .expect("a repository with a plain word in its name");
+    let meta = dir.path("meta");
+    success(&run(octoshard("http://127.0.0.1:9")
+        .args(["export", "--db"])
+        .arg(&db)
+        .args(["--format", "datasette-metadata", "--out"])
+        .arg(&meta)));
+    let output = std::process::Command::new(service("OCTOSHARD_TEST_DATASETTE"))
+        .arg(&db)
+        .arg("--metadata")
+        .arg(meta.join("metadata.json"))
+        .args(["--get", &format!("/crawl/repositories.json?_search={word}&_shape=array&_col=id")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "datasette: {}{text}", String::from_utf8_lossy(&output.stderr));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    assert!(rows.iter().any(|r| r["id"] == id), "searching `{word}` found {rows:?}, not {id}");
+    // The facets and descriptions are there for Datasette to show.
+    let metadata: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(meta.join("metadata.json")).unwrap()).unwrap();
+    let repositories = &metadata["databases"]["crawl"]["tables"]["repositories"];
+    assert_eq!(repositories["facets"], serde_json::json!(["language", "license", "archived", "fork"]));
+    assert_eq!(repositories["fts_table"], "repositories_fts");
+}
