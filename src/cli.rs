@@ -83,7 +83,7 @@ pub struct ExportArgs {
     pub db: PathBuf,
     /// A PostgreSQL URL (postgres://user@host:port/database); parts it leaves out come from
     /// PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE. The password is never printed.
-    #[arg(long, value_name = "URL", conflicts_with = "format")]
+    #[arg(long, env = "OCTOSHARD_EXPORT_TO", hide_env_values = true, value_name = "URL", conflicts_with = "format")]
     pub to: Option<String>,
     /// Files instead: jsonl or csv (one file per table in --out), or datasette-metadata
     /// (metadata.json for Datasette in --out).
