@@ -85,7 +85,7 @@ pub struct ExportArgs {
     /// PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE. The password is never printed.
     #[arg(long, env = "OCTOSHARD_EXPORT_TO", hide_env_values = true, value_name = "URL", conflicts_with = "format")]
     pub to: Option<String>,
-    /// Files instead: jsonl or csv (one file per table in --out), or datasette-metadata
+    /// Files instead: jsonl, csv or parquet (one file per table in --out), or datasette-metadata
     /// (metadata.json for Datasette in --out).
     #[arg(long, value_name = "FORMAT", requires = "out")]
     pub format: Option<FileFormat>,
@@ -104,6 +104,8 @@ pub enum FileFormat {
     Jsonl,
     /// CSV with a header row.
     Csv,
+    /// Apache Parquet: logical types, Snappy compression, row groups of 100,000 rows.
+    Parquet,
     /// `metadata.json` for Datasette: table and column descriptions, facets, full-text search.
     DatasetteMetadata,
 }
@@ -651,7 +653,11 @@ async fn export_command(args: ExportArgs, actions: &ActionsEnv) -> Result<()> {
             crate::export::Target::DatasetteMetadata { out: out.clone() }
         }
         (None, Some(format), Some(out)) => crate::export::Target::Files {
-            format: if format == FileFormat::Csv { crate::export::Format::Csv } else { crate::export::Format::Jsonl },
+            format: match format {
+                FileFormat::Csv => crate::export::Format::Csv,
+                FileFormat::Parquet => crate::export::Format::Parquet,
+                _ => crate::export::Format::Jsonl,
+            },
             out: out.clone(),
         },
         _ => return Err(Error::Usage("export needs --to URL, or --format with --out".into())),

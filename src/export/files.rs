@@ -26,6 +26,7 @@ pub fn write_table(conn: &rusqlite::Connection, table: &Table, format: Format, d
         let line = match format {
             Format::Jsonl => jsonl_line(table, values),
             Format::Csv => csv_line(table, values),
+            Format::Parquet => unreachable!("Parquet has its own writer"),
         };
         out.write_all(line.as_bytes())
     })

@@ -6,6 +6,7 @@
 
 mod datasette;
 mod files;
+mod parquet;
 mod postgres;
 pub mod tables;
 
@@ -20,6 +21,8 @@ pub enum Format {
     Jsonl,
     /// CSV with a header.
     Csv,
+    /// Apache Parquet.
+    Parquet,
 }
 
 impl Format {
@@ -28,6 +31,7 @@ impl Format {
         match self {
             Format::Jsonl => "jsonl",
             Format::Csv => "csv",
+            Format::Parquet => "parquet",
         }
     }
 }
@@ -100,6 +104,16 @@ pub enum ExportError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// A value does not fit its column's type.
+    #[error("table {table}, column {column}: {reason}")]
+    Value {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Writing a file failed.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -164,7 +178,10 @@ pub async fn export(request: &ExportRequest) -> Result<ExportReport, ExportError
             std::fs::create_dir_all(out).map_err(|source| ExportError::Write { path: out.clone(), source })?;
             let mut counts = Vec::new();
             for table in &chosen {
-                let rows = files::write_table(input.conn(), table, *format, out)?;
+                let rows = match format {
+                    Format::Parquet => parquet::write_table(input.conn(), table, out)?,
+                    _ => files::write_table(input.conn(), table, *format, out)?,
+                };
                 tracing::info!(
                     "{}: {rows} rows to {}",
                     table.name,

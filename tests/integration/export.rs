@@ -324,3 +324,65 @@ fn datasette_serves_a_full_text_search_of_the_merged_file() {
     assert_eq!(repositories["facets"], serde_json::json!(["language", "license", "archived", "fork"]));
     assert_eq!(repositories["fts_table"], "repositories_fts");
 }
+
+#[test]
+fn parquet_files_read_back_in_pyarrow_and_duckdb_with_their_types_and_values() {
+    let hub = hub_with(UniverseConfig { repos: 250, seed: 45, ..UniverseConfig::default() }, options());
+    let dir = TestDir::new();
+    let db = dir.path("x.sqlite");
+    crawl(&hub, &db, None);
+    let out = dir.path("parquet");
+    success(&run(octoshard("http://127.0.0.1:9")
+        .args(["export", "--db"])
+        .arg(&db)
+        .args(["--format", "parquet", "--out"])
+        .arg(&out)));
+    let script = r#"
+import json, sys, pyarrow.parquet as pq, duckdb
+out = sys.argv[1]
+result = {}
+for table in sys.argv[2:]:
+    t = pq.read_table(f"{out}/{table}.parquet")
+    result[table] = {"rows": t.num_rows, "types": {f.name: str(f.type) for f in t.schema}}
+r = pq.read_table(f"{out}/repositories.parquet").to_pylist()
+result["sample"] = [[x["id"], x["full_name"], x["fork"], x["created_at"].isoformat()] for x in sorted(r, key=lambda x: x["id"])[:3]]
+result["duckdb"] = duckdb.sql(f"SELECT count(*), sum(CASE WHEN merged_at IS NOT NULL THEN 1 ELSE 0 END) FROM '{out}/pull_requests.parquet'").fetchall()[0]
+print(json.dumps(result))
+"#;
+    let output = std::process::Command::new(service("OCTOSHARD_TEST_PYTHON"))
+        .args(["-c", script])
+        .arg(&out)
+        .args(TABLES)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for table in TABLES {
+        assert_eq!(result[table]["rows"], count(&db, &format!("SELECT count(*) FROM {table}")), "{table}");
+    }
+    let types = &result["repositories"]["types"];
+    assert_eq!(types["created_at"], "timestamp[us, tz=UTC]");
+    assert_eq!(types["fork"], "bool");
+    assert_eq!(types["stargazers_count"], "int64");
+    assert_eq!(types["full_name"], "string");
+    assert!(types["topics"].as_str().unwrap().contains("json"), "{types}");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut statement =
+        conn.prepare("SELECT id, full_name, fork, created_at FROM repositories ORDER BY id LIMIT 3").unwrap();
+    let want: Vec<serde_json::Value> = statement
+        .query_map([], |row| {
+            let created: String = row.get(3)?;
+            Ok(serde_json::json!([
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, bool>(2)?,
+                created.replace('Z', "+00:00")
+            ]))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(result["sample"], serde_json::Value::Array(want));
+    let merged = count(&db, "SELECT count(*) FROM pull_requests WHERE merged_at IS NOT NULL");
+    assert_eq!(result["duckdb"], serde_json::json!([count(&db, "SELECT count(*) FROM pull_requests"), merged]));
+}
