@@ -87,3 +87,44 @@ if collect == "issues,pulls" and ip:
 PY
 done
 stop_fakehub
+
+echo "== export of 1,000,000 repositories (synthetic rows; PostgreSQL and Python from scripts/services.sh)"
+eval "$(bash scripts/services.sh start)"
+python3 - "$work/big.sqlite" <<'PY'
+import sqlite3, subprocess, sys
+path = sys.argv[1]
+# The schema comes from octoshard itself: export an empty store's tables by opening it once.
+PY
+"$bin" -q plan --probes 0 --source ids:0..1000 --shards 1 --out "$work/bigplan" >/dev/null
+GITHUB_API_URL=http://127.0.0.1:9 "$bin" -q crawl --anonymous --manifest "$work/bigplan/shard-0000.yaml" \
+  --out "$work/big.sqlite" --max-retries 0 --timeout 1s 2>/dev/null || true
+python3 - "$work/big.sqlite" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("DELETE FROM repositories")
+c.execute("""
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
+INSERT INTO repositories (id, node_id, full_name, owner, name, description, language, topics,
+  stargazers_count, forks_count, open_issues_count, size, default_branch, fork, archived, license,
+  created_at, updated_at, pushed_at, fetched_at, watchers_count, detail_fetched_at)
+SELECT i, 'R_' || i, 'owner' || (i % 50000) || '/repo' || i, 'owner' || (i % 50000), 'repo' || i,
+  'A repository about thing ' || (i % 997), CASE i % 5 WHEN 0 THEN 'Rust' WHEN 1 THEN 'Python' ELSE NULL END,
+  '["cli","tool"]', i % 1000, i % 100, i % 10, i % 100000, 'main', i % 7 = 0, i % 11 = 0, 'MIT',
+  '2015-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z', '2026-01-01T00:00:00.000Z', i % 1000,
+  '2026-01-01T00:00:00.000Z'
+FROM n""")
+c.commit()
+print("rows:", c.execute("SELECT count(*) FROM repositories").fetchone()[0])
+PY
+psql_cmd=${OCTOSHARD_TEST_PSQL:-psql}
+"$psql_cmd" -X -q "$OCTOSHARD_TEST_POSTGRES_B" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
+for target in postgres parquet; do
+  started=$(date +%s.%N)
+  if [ "$target" = postgres ]; then
+    "$bin" -q export --db "$work/big.sqlite" --tables repositories --to "$OCTOSHARD_TEST_POSTGRES_B"
+  else
+    "$bin" -q export --db "$work/big.sqlite" --tables repositories --format parquet --out "$work/parquet"
+  fi
+  ended=$(date +%s.%N)
+  python3 -c "import sys; s = float(sys.argv[2]) - float(sys.argv[1]); print(f'$target: 1,000,000 rows in {s:.1f} s: {1e6 / s:,.0f} rows/s')" "$started" "$ended"
+done
