@@ -91,17 +91,14 @@ stop_fakehub
 echo "== export of 1,000,000 repositories (synthetic rows; PostgreSQL and Python from scripts/services.sh)"
 eval "$(bash scripts/services.sh start)"
 python3 - "$work/big.sqlite" <<'PY'
-import sqlite3, subprocess, sys
-path = sys.argv[1]
-# The schema comes from octoshard itself: export an empty store's tables by opening it once.
-PY
-"$bin" -q plan --probes 0 --source ids:0..1000 --shards 1 --out "$work/bigplan" >/dev/null
-GITHUB_API_URL=http://127.0.0.1:9 "$bin" -q crawl --anonymous --manifest "$work/bigplan/shard-0000.yaml" \
-  --out "$work/big.sqlite" --max-retries 0 --timeout 1s 2>/dev/null || true
-python3 - "$work/big.sqlite" <<'PY'
-import sqlite3, sys
+import glob, sqlite3, sys
+# An octoshard database made the way the store makes one: its numbered migrations, in order.
 c = sqlite3.connect(sys.argv[1])
-c.execute("DELETE FROM repositories")
+migrations = sorted(glob.glob("src/store/migrations/*.sql"))
+for number, path in enumerate(migrations, 1):
+    c.executescript(open(path).read())
+    c.execute(f"PRAGMA user_version = {number}")
+c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(len(migrations)),))
 c.execute("""
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
 INSERT INTO repositories (id, node_id, full_name, owner, name, description, language, topics,
