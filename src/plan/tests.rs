@@ -198,3 +198,32 @@ fn dates_count_back_across_months() {
     assert_eq!(date_minus_days("2026-03-02", 3).unwrap(), "2026-02-27");
     assert!(date_minus_days("yesterday", 1).is_err());
 }
+
+#[test]
+fn deep_collection_is_estimated_from_the_profile_and_sizes_the_plan() {
+    let metadata = plan("ids:0..100000000", None);
+    let mut deep = request("ids:0..100000000", None);
+    deep.collect = vec![Collect::Metadata, Collect::Pulls, Collect::Issues, Collect::Runs, Collect::Contributors];
+    let deep = make_plan(&deep, &Facts::default()).unwrap();
+    let (m, d) = (&metadata.file.estimate, &deep.file.estimate);
+    assert!(m.deep_profile.is_none());
+    assert_eq!(d.deep_profile.as_ref().map(|p| p.basis.as_str()), Some("assumed"));
+    // Runs and contributors are REST pages per repository: deep work binds the core budget and
+    // needs more shards than metadata alone.
+    assert!(d.total.core > 50.0 * m.total.core, "{} vs {}", d.total.core, m.total.core);
+    assert!(d.total.graphql > m.total.graphql);
+    assert!(d.shards > m.shards, "{} vs {} shards", d.shards, m.shards);
+    // A measured profile (as a db: source gives) replaces the assumptions.
+    let quiet = estimate::DeepProfile {
+        basis: "measured in x.sqlite".into(),
+        runs: 0.0,
+        contributors: 0.0,
+        with_branch: 0.0,
+        ..Default::default()
+    };
+    let facts = Facts { profile: Some(quiet), ..Facts::default() };
+    let mut request = request("ids:0..100000000", None);
+    request.collect = vec![Collect::Runs];
+    let measured = make_plan(&request, &facts).unwrap();
+    assert_eq!(measured.file.estimate.total.core, m.total.core, "no branch, no runs: no REST pages");
+}
