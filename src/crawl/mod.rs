@@ -319,13 +319,8 @@ fn open_previous(path: &Path) -> Result<(std::sync::Mutex<Store>, Option<tempfil
     if let Some(older) = older {
         // An earlier octoshard wrote it: read a copy migrated to this schema, never the file.
         drop(store);
-        let copy = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?.into_temp_path();
-        std::fs::copy(&database, &copy).map_err(|e| fail(e.to_string()))?;
-        Store::open(&copy)
-            .and_then(Store::close_for_transfer)
-            .map_err(|e| fail(format!("cannot migrate it from schema version {older} ({e})")))?;
-        store = Store::open_readonly(&copy).map_err(|e| fail(e.to_string()))?;
-        temporary = Some(copy);
+        let (migrated, copy) = Store::open_migrated(&database, older).map_err(fail)?;
+        (store, temporary) = (migrated, Some(copy));
     } else if version.as_deref() != Some(current.to_string().as_str()) {
         return Err(fail(format!(
             "schema version {}, this octoshard reads {current} and older",

@@ -232,13 +232,8 @@ impl Input {
         }
         if version < current {
             drop(store);
-            let copy = tempfile::NamedTempFile::new().map_err(|e| fail(e.to_string()))?.into_temp_path();
-            std::fs::copy(&database, &copy).map_err(|e| fail(e.to_string()))?;
-            crate::store::Store::open(&copy)
-                .and_then(crate::store::Store::close_for_transfer)
-                .map_err(|e| fail(format!("cannot migrate it from schema version {version} ({e})")))?;
-            store = crate::store::Store::open_readonly(&copy).map_err(|e| fail(e.to_string()))?;
-            temporary = Some(copy);
+            let (migrated, copy) = crate::store::Store::open_migrated(&database, version).map_err(fail)?;
+            (store, temporary) = (migrated, Some(copy));
         }
         Ok(Input { store, path: path.to_path_buf(), _temporary: temporary })
     }

@@ -158,17 +158,10 @@ pub fn inspect(path: &Path, index: usize, scratch: &Path, expected: &Schema) -> 
         drop(store);
         let migrated = scratch.join(format!("input-{index}.migrated.sqlite"));
         std::fs::copy(&database, &migrated).map_err(|source| Inspection::Scratch { path: migrated.clone(), source })?;
-        Store::open(&migrated)
-            .and_then(Store::close_for_transfer)
+        let store = Store::migrate_copy(&migrated)
             .map_err(|e| format!("cannot migrate it from schema version {version} ({e})"))?;
-        return inspect_migrated(path, migrated, expected);
+        return inspect_current(path, migrated, store, expected);
     }
-    inspect_current(path, database, store, expected)
-}
-
-/// [`inspect`] of a copy migrated to the current schema.
-fn inspect_migrated(path: &Path, database: PathBuf, expected: &Schema) -> Result<Candidate, Inspection> {
-    let store = Store::open_readonly(&database).map_err(|e| format!("cannot open its migrated copy ({e})"))?;
     inspect_current(path, database, store, expected)
 }
 

@@ -98,6 +98,23 @@ impl Store {
         Ok(Store { conn, path: path.to_path_buf() })
     }
 
+    /// Migrates `copy`, a copy of a file an earlier octoshard wrote, to this schema and opens it
+    /// read-only: older files are read this way, never written.
+    pub fn migrate_copy(copy: &Path) -> Result<Store, StoreError> {
+        Store::open(copy)?.close_for_transfer()?;
+        Store::open_readonly(copy)
+    }
+
+    /// [`Store::migrate_copy`] of `database` in a temporary file, deleted when the returned path
+    /// drops; the error names the version it could not migrate from.
+    pub fn open_migrated(database: &Path, version: i64) -> Result<(Store, tempfile::TempPath), String> {
+        let copy = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?.into_temp_path();
+        std::fs::copy(database, &copy).map_err(|e| e.to_string())?;
+        let store =
+            Store::migrate_copy(&copy).map_err(|e| format!("cannot migrate it from schema version {version} ({e})"))?;
+        Ok((store, copy))
+    }
+
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.path
