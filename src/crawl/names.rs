@@ -7,6 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::github::RequestKind;
+use crate::github::graphql::literal;
 use crate::store::{Lookup, Store, Tombstone, WorkStatus};
 
 use super::detail::{BATCH, fields, row};
@@ -28,11 +29,6 @@ impl Wanted<'_> {
             Wanted::Nodes(nodes) => nodes.len(),
         }
     }
-}
-
-/// GraphQL string literal (quotes, backslashes and control characters escaped).
-fn literal(text: &str) -> String {
-    serde_json::to_string(text).expect("strings serialize")
 }
 
 /// The lookup query for a batch of `owner/name`s, aliased `r0`, `r1`, ...

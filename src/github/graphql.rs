@@ -28,6 +28,12 @@ pub struct GraphqlError {
     pub message: String,
 }
 
+/// A GraphQL string literal (quotes, backslashes and control characters escaped), for values
+/// written into a query (names, node ids, cursors).
+pub fn literal(text: &str) -> String {
+    serde_json::to_string(text).expect("strings serialize")
+}
+
 impl GraphqlError {
     /// The index into a top-level list field (`nodes`) this error is about.
     pub fn index_in(&self, field: &str) -> Option<usize> {

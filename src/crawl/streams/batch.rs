@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::spec::{Connection, Spec};
-use crate::github::graphql::GraphqlError;
+use crate::github::graphql::{GraphqlError, literal};
 use crate::store::PendingStream;
 
 /// Parts (aliases) in one query: GitHub's `nodes(ids:)` takes 100; the same bound keeps answers
@@ -62,11 +62,6 @@ pub fn pick<'a>(waiting: &'a [PendingStream], items: u64) -> Vec<Part<'a>> {
         parts.push(Part { pending, spec, connection, first });
     }
     parts
-}
-
-/// GraphQL string literal.
-fn literal(text: &str) -> String {
-    serde_json::to_string(text).expect("strings serialize")
 }
 
 /// The connection selection of one part.
