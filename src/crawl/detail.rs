@@ -36,8 +36,8 @@ pub(super) fn fields(context: &ShardContext<'_>) -> String {
     fields
 }
 
-/// The detail query.
-fn query(fields: &str) -> String {
+/// The detail query: `fields` of up to 100 repositories by node id.
+pub(super) fn detail_query(fields: &str) -> String {
     format!(
         "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {fields}\n    }}\n  }}\n}}"
     )
@@ -54,7 +54,7 @@ pub(super) async fn drain(
     while store.pending_detail_count()? > keep {
         let batch = store.pending_detail(BATCH)?;
         let ids: Vec<&str> = batch.iter().filter_map(|(_, node)| node.as_deref()).collect();
-        let query = query(&fields(context));
+        let query = detail_query(&fields(context));
         let query = context.github.graphql(&query, json!({ "ids": ids }), RequestKind::RepositoryDetail);
         let Some(response) = progress.before_deadline(query).await else {
             return Ok(Some(ItemOutcome::Deadline));

@@ -10,7 +10,7 @@ use crate::github::RequestKind;
 use crate::github::graphql::literal;
 use crate::store::{Lookup, Store, Tombstone, WorkStatus};
 
-use super::detail::{BATCH, fields, row};
+use super::detail::{BATCH, detail_query, fields, row};
 use super::{CrawlError, ItemOutcome, Progress, ShardContext};
 
 /// What an item looks up.
@@ -44,13 +44,6 @@ fn query(names: &[String], fields: &str) -> String {
     }
     text.push('}');
     text
-}
-
-/// The lookup query for a batch of node ids.
-fn nodes_query(fields: &str) -> String {
-    format!(
-        "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {fields}\n    }}\n  }}\n}}"
-    )
 }
 
 /// What one batch found.
@@ -101,7 +94,7 @@ pub(super) async fn crawl(
             Wanted::Names(names) => (query(&names[done..end], &fields), Value::Null, RequestKind::RepositoryLookup),
             Wanted::Nodes(nodes) => {
                 let ids: Vec<&str> = nodes[done..end].iter().map(|(_, node)| node.as_str()).collect();
-                (nodes_query(&fields), json!({ "ids": ids }), RequestKind::RepositoryDetail)
+                (detail_query(&fields), json!({ "ids": ids }), RequestKind::RepositoryDetail)
             }
         };
         let lookup = context.github.graphql(&text, variables, kind);
