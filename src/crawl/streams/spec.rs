@@ -131,11 +131,11 @@ pub enum Known {
 }
 
 const ISSUE_NODES: &str = "databaseId number title state stateReason author { login ... on User { databaseId } } \
-     createdAt updatedAt closedAt labels(first: 50) { totalCount nodes { name } } comments { totalCount }";
+     createdAt updatedAt closedAt labels(first: 100) { totalCount nodes { name } } comments { totalCount }";
 
 const PULL_NODES: &str = "databaseId number title state isDraft author { login ... on User { databaseId } } \
      createdAt updatedAt closedAt mergedAt mergeCommit { oid } baseRefName headRefName \
-     headRepository { databaseId } labels(first: 50) { totalCount nodes { name } } \
+     headRepository { databaseId } labels(first: 100) { totalCount nodes { name } } \
      additions deletions changedFiles comments { totalCount } reviews { totalCount }";
 
 const COMMIT_NODES: &str = "oid messageHeadline \
