@@ -4,10 +4,15 @@
 #   2. planning a probed and counted id space (20,000 simulated repositories, 64 and 1,024 shards):
 #      time spent cutting beyond the probes, and the balance reached;
 #   3. a full local crawl (scripts/simulate.sh): wall time, requests, equality with the truth.
-#   scripts/bench.sh [REPOS]      (default 20000 for the crawl)
+#   4. deep collection (2,000 repositories, every stream);
+#   5. export of 1,000,000 repositories to PostgreSQL, JSON Lines and Parquet.
+#   scripts/bench.sh [REPOS] [SECTION...]   (REPOS: default 20000 for the crawl; SECTION: plan,
+#                                            probes, crawl, deep, export; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repos=${1:-20000}
+sections=("${@:2}")
+want() { [ ${#sections[@]} -eq 0 ] || [[ " ${sections[*]} " == *" $1 "* ]]; }
 work=$(mktemp -d)
 . scripts/lib/fakehub.sh
 trap 'stop_fakehub; rm -rf "$work"' EXIT
@@ -15,6 +20,7 @@ cargo build --release --quiet -p octoshard -p fakehub
 bin=./target/release/octoshard
 
 now() { date +%s.%N; }
+if want plan; then
 echo "== plan ids:0..1200000000 --shards 1024 --probes 0 (5 runs)"
 times=()
 for _ in 1 2 3 4 5; do
@@ -24,7 +30,9 @@ for _ in 1 2 3 4 5; do
 done
 printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { printf "median %.3f s (min %.3f, max %.3f)\n", t[3], t[1], t[5] }'
 ls "$work/plan-big" | grep -c '^shard-' | sed 's/^/manifests: /'
+fi
 
+if want probes; then
 echo "== plan ids:0.. against the simulated GitHub (20,000 repositories, 1 s budget windows)"
 start_fakehub ./target/release/fakehub "$work" --repos 20000 --seed 7 --window-secs 1 --tokens bench-token \
   --truth "$work/truth.json"
@@ -50,10 +58,14 @@ PY
 done
 stop_fakehub
 unset GITHUB_API_URL
+fi
 
+if want crawl; then
 echo "== local crawl (scripts/simulate.sh $repos 8 4)"
 bash scripts/simulate.sh "$repos" 8 4
+fi
 
+if want deep; then
 # --no-pacing: this measures the crawler's budget and speed, not GitHub's hourly spread (a full
 # deep crawl of 2,000 repositories spends most of an hour's REST budget, which pacing would
 # stretch over the hour).
@@ -87,7 +99,9 @@ if collect == "issues,pulls" and ip:
 PY
 done
 stop_fakehub
+fi
 
+if want export; then
 echo "== export of 1,000,000 repositories (synthetic rows; PostgreSQL and Python from scripts/services.sh)"
 eval "$(bash scripts/services.sh start)"
 python3 - "$work/big.sqlite" <<'PY'
@@ -114,14 +128,34 @@ c.commit()
 print("rows:", c.execute("SELECT count(*) FROM repositories").fetchone()[0])
 PY
 psql_cmd=${OCTOSHARD_TEST_PSQL:-psql}
-"$psql_cmd" -X -q "$OCTOSHARD_TEST_POSTGRES_B" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
-for target in postgres parquet; do
+# Three runs of each (the machine is shared and noisy): the best and the median, and peak memory.
+# "postgres" exports into an empty database (COPY straight into new tables, keys built after);
+# "postgres again" exports the same rows into the filled tables (staging COPY + upsert, which
+# rewrites nothing); "jsonl" and "parquet" write files.
+export_once() {
+  case $1 in
+    postgres)
+      "$psql_cmd" -X -q "$OCTOSHARD_TEST_POSTGRES_B" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" 2>/dev/null
+      set -- --to "$OCTOSHARD_TEST_POSTGRES_B";;
+    postgres-again) set -- --to "$OCTOSHARD_TEST_POSTGRES_B";;
+    *) rm -rf "$work/files"; set -- --format "$1" --out "$work/files";;
+  esac
+  local started ended
   started=$(date +%s.%N)
-  if [ "$target" = postgres ]; then
-    "$bin" -q export --db "$work/big.sqlite" --tables repositories --to "$OCTOSHARD_TEST_POSTGRES_B"
-  else
-    "$bin" -q export --db "$work/big.sqlite" --tables repositories --format parquet --out "$work/parquet"
-  fi
+  /usr/bin/time -o "$work/time.txt" -f %M "$bin" -q export --db "$work/big.sqlite" --tables repositories "$@"
   ended=$(date +%s.%N)
-  python3 -c "import sys; s = float(sys.argv[2]) - float(sys.argv[1]); print(f'$target: 1,000,000 rows in {s:.1f} s: {1e6 / s:,.0f} rows/s')" "$started" "$ended"
+  echo "$started $ended $(cat "$work/time.txt")"
+}
+for target in postgres postgres-again jsonl parquet; do
+  runs=()
+  for _ in 1 2 3; do runs+=("$(export_once "$target")"); done
+  python3 - "$target" "${runs[@]}" <<'PY'
+import sys
+target, runs = sys.argv[1], [r.split() for r in sys.argv[2:]]
+seconds = sorted(float(b) - float(a) for a, b, _ in runs)
+peak = max(int(m) for _, _, m in runs) / 1024
+print(f"{target}: 1,000,000 rows, best {seconds[0]:.2f} s ({1e6 / seconds[0]:,.0f} rows/s), "
+      f"median {seconds[1]:.2f} s ({1e6 / seconds[1]:,.0f} rows/s), peak {peak:,.0f} MiB")
+PY
 done
+fi

@@ -7,8 +7,10 @@
 mod datasette;
 mod files;
 mod parquet;
+mod pgcopy;
 mod postgres;
 pub mod tables;
+mod values;
 
 use std::path::{Path, PathBuf};
 
@@ -179,7 +181,7 @@ pub async fn export(request: &ExportRequest) -> Result<ExportReport, ExportError
             let mut counts = Vec::new();
             for table in &chosen {
                 let rows = match format {
-                    Format::Parquet => parquet::write_table(input.conn(), table, out)?,
+                    Format::Parquet => parquet::write_table(input.store.path(), input.conn(), table, out)?,
                     _ => files::write_table(input.conn(), table, *format, out)?,
                 };
                 tracing::info!(

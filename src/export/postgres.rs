@@ -1,6 +1,8 @@
 //! Export into PostgreSQL: every table is created with PostgreSQL types (bigint, double precision,
-//! text, boolean, timestamptz, jsonb), its primary key and a few useful indexes, filled with COPY
-//! into a staging table and upserted from there, the newest version of a row winning. The whole
+//! text, boolean, timestamptz, jsonb), its primary key and a few useful indexes. A table that holds
+//! nothing yet is filled by binary COPY straight into it (a new one gets its key and indexes after
+//! the load); one that holds rows gets a COPY into a staging table and an upsert from there, the
+//! newer version of a row winning. The whole
 //! export is one transaction: a failure or a kill leaves the database as it was. A table that
 //! exists with another shape is refused by name, never dropped or altered.
 
@@ -10,10 +12,13 @@ use rusqlite::types::ValueRef;
 use tokio_postgres::Transaction;
 
 use super::tables::{Kind, Table};
-use super::{ExportError, ExportReport};
+use super::{ExportError, ExportReport, pgcopy};
 
 /// Rows read from SQLite and sent per COPY chunk.
 const CHUNK_ROWS: i64 = 20_000;
+
+/// The buffer a chunk starts with (a chunk of repositories takes about this much).
+const CHUNK_BYTES: usize = 8 << 20;
 
 /// Columns worth an index besides the primary key.
 const INDEXED: &[&str] = &["full_name", "language", "created_at", "head_sha", "merge_commit_sha"];
@@ -91,12 +96,13 @@ pub async fn export(
     let task = tokio::spawn(connection);
     let failed = |e: tokio_postgres::Error| ExportError::Postgres { server: server.clone(), reason: reason(&e) };
     let tx = client.transaction().await.map_err(failed)?;
+    let mut found = Vec::new();
     for table in tables {
-        ensure(&tx, table, &server).await?;
+        found.push(ensure(&tx, table, &server).await?);
     }
     let mut counts = Vec::new();
-    for table in tables {
-        let rows = load(&tx, conn, table, &server).await?;
+    for (table, found) in tables.iter().zip(found) {
+        let rows = load(&tx, conn, table, found, &server).await?;
         tracing::info!("{}: {rows} rows upserted into {server}", table.name);
         counts.push((table.name.clone(), rows));
     }
@@ -130,8 +136,37 @@ fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
     tokio_postgres_rustls::MakeRustlsConnect::new(config)
 }
 
+/// What [`ensure`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    /// The table did not exist: it was created in this transaction, without its primary key and
+    /// indexes when [`load`] can build them after the COPY (one sort instead of a million
+    /// insertions).
+    Created,
+    /// The table exists with a shape octoshard can write into.
+    Existing,
+}
+
+/// The statements that give `table` its primary key and indexes.
+fn constraints(table: &Table) -> Vec<String> {
+    let mut statements = vec![format!(
+        "ALTER TABLE {} ADD PRIMARY KEY ({})",
+        quote(&table.name),
+        key(table).iter().map(|k| quote(k)).collect::<Vec<_>>().join(", ")
+    )];
+    for (name, _) in columns(table).iter().filter(|(name, _)| INDEXED.contains(name)) {
+        statements.push(format!(
+            "CREATE INDEX {} ON {} ({})",
+            quote(&format!("{}_{name}_idx", table.name)),
+            quote(&table.name),
+            quote(name)
+        ));
+    }
+    statements
+}
+
 /// Creates `table` in PostgreSQL, or checks that the existing one can take its rows.
-async fn ensure(tx: &Transaction<'_>, table: &Table, server: &str) -> Result<(), ExportError> {
+async fn ensure(tx: &Transaction<'_>, table: &Table, server: &str) -> Result<Found, ExportError> {
     let failed = |e: tokio_postgres::Error| ExportError::Postgres { server: server.to_string(), reason: reason(&e) };
     let existing = tx
         .query(
@@ -143,24 +178,18 @@ async fn ensure(tx: &Transaction<'_>, table: &Table, server: &str) -> Result<(),
         .map_err(failed)?;
     let wanted = columns(table);
     if existing.is_empty() {
-        let mut definitions: Vec<String> =
+        let definitions: Vec<String> =
             wanted.iter().map(|(name, kind)| format!("{} {}", quote(name), pg_type(*kind))).collect();
-        definitions
-            .push(format!("PRIMARY KEY ({})", key(table).iter().map(|k| quote(k)).collect::<Vec<_>>().join(", ")));
         tx.batch_execute(&format!("CREATE TABLE {} ({})", quote(&table.name), definitions.join(", ")))
             .await
             .map_err(failed)?;
-        for (name, _) in wanted.iter().filter(|(name, _)| INDEXED.contains(name)) {
-            tx.batch_execute(&format!(
-                "CREATE INDEX {} ON {} ({})",
-                quote(&format!("{}_{name}_idx", table.name)),
-                quote(&table.name),
-                quote(name)
-            ))
-            .await
-            .map_err(failed)?;
+        if keyed_by_content(table) {
+            // Its rows arrive through an upsert, which needs the key in place.
+            for statement in constraints(table) {
+                tx.batch_execute(&statement).await.map_err(failed)?;
+            }
         }
-        return Ok(());
+        return Ok(Found::Created);
     }
     for (name, kind) in &wanted {
         let found = existing.iter().find(|row| row.get::<_, String>(0) == *name).map(|row| row.get::<_, String>(1));
@@ -177,56 +206,62 @@ async fn ensure(tx: &Transaction<'_>, table: &Table, server: &str) -> Result<(),
             Some(_) => {}
         }
     }
-    Ok(())
+    Ok(Found::Existing)
 }
 
-/// COPYs `table` into a staging table in chunks, then upserts it into the table.
+/// Loads `table`: COPY straight into it when it holds nothing yet (its rows are unique by key),
+/// otherwise COPY into a staging table and upsert from there, the newer version of a row winning.
 async fn load(
     tx: &Transaction<'_>,
     conn: &rusqlite::Connection,
     table: &Table,
+    found: Found,
     server: &str,
 ) -> Result<u64, ExportError> {
     let failed = |e: tokio_postgres::Error| ExportError::Postgres { server: server.to_string(), reason: reason(&e) };
-    let wanted = columns(table);
-    let names: Vec<String> = wanted.iter().map(|(name, _)| quote(name)).collect();
-    let stage = quote(&format!("octoshard_stage_{}", table.name));
-    tx.batch_execute(&format!(
-        "CREATE TEMP TABLE {stage} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
-        quote(&table.name)
-    ))
-    .await
-    .map_err(failed)?;
-    let sink = tx.copy_in(&format!("COPY {stage} ({}) FROM STDIN", names.join(", "))).await.map_err(failed)?;
-    let mut sink = Box::pin(sink);
-    let mut after = i64::MIN;
-    let mut rows = 0u64;
-    loop {
-        let (chunk, last, count) =
-            read_chunk(conn, table, after).map_err(|source| ExportError::Read { table: table.name.clone(), source })?;
-        if count == 0 {
-            break;
+    let names: Vec<String> = columns(table).iter().map(|(name, _)| quote(name)).collect();
+    let target = quote(&table.name);
+    let direct = !keyed_by_content(table)
+        && match found {
+            Found::Created => true,
+            Found::Existing => {
+                let sql = format!("SELECT NOT EXISTS (SELECT 1 FROM {target})");
+                tx.query_one(&sql, &[]).await.map_err(failed)?.get::<_, bool>(0)
+            }
+        };
+    if direct {
+        let started = std::time::Instant::now();
+        let rows = copy(tx, conn, table, &target, &names, found == Found::Created, server).await?;
+        tracing::debug!("{}: {rows} rows copied in {:?}", table.name, started.elapsed());
+        if found == Found::Created {
+            let started = std::time::Instant::now();
+            for statement in constraints(table) {
+                tx.batch_execute(&statement).await.map_err(failed)?;
+            }
+            tracing::debug!("{}: key and indexes built in {:?}", table.name, started.elapsed());
         }
-        rows += count;
-        after = last;
-        sink.send(Bytes::from(chunk)).await.map_err(failed)?;
+        return Ok(rows);
     }
-    sink.as_mut().finish().await.map_err(failed)?;
+    let stage = quote(&format!("octoshard_stage_{}", table.name));
+    tx.batch_execute(&format!("CREATE TEMP TABLE {stage} (LIKE {target} INCLUDING DEFAULTS) ON COMMIT DROP"))
+        .await
+        .map_err(failed)?;
+    let rows = copy(tx, conn, table, &stage, &names, false, server).await?;
     let key = key(table);
     let updates: Vec<String> =
         names.iter().filter(|n| !key.iter().any(|k| quote(k) == **n)).map(|n| format!("{n} = EXCLUDED.{n}")).collect();
     let conflict = if keyed_by_content(table) || updates.is_empty() {
         "DO NOTHING".to_string()
     } else {
+        // Strictly newer: exporting the same rows again writes nothing.
         let newest = table
             .freshness()
-            .map(|column| format!(" WHERE {0}.{1} <= EXCLUDED.{1}", quote(&table.name), quote(column)))
+            .map(|column| format!(" WHERE {target}.{0} IS NULL OR {target}.{0} < EXCLUDED.{0}", quote(column)))
             .unwrap_or_default();
         format!("DO UPDATE SET {}{newest}", updates.join(", "))
     };
     tx.batch_execute(&format!(
-        "INSERT INTO {0} ({1}) SELECT {1} FROM {stage} ON CONFLICT ({2}) {conflict}",
-        quote(&table.name),
+        "INSERT INTO {target} ({0}) SELECT {0} FROM {stage} ON CONFLICT ({1}) {conflict}",
         names.join(", "),
         key.iter().map(|k| quote(k)).collect::<Vec<_>>().join(", ")
     ))
@@ -235,41 +270,84 @@ async fn load(
     Ok(rows)
 }
 
-/// The rows after rowid `after`, encoded in COPY's text format: (bytes, last rowid, rows).
-fn read_chunk(conn: &rusqlite::Connection, table: &Table, after: i64) -> rusqlite::Result<(Vec<u8>, i64, u64)> {
+/// COPYs every row of `table` into `into` (binary format, in chunks read by rowid).
+async fn copy(
+    tx: &Transaction<'_>,
+    conn: &rusqlite::Connection,
+    table: &Table,
+    into: &str,
+    names: &[String],
+    freeze: bool,
+    server: &str,
+) -> Result<u64, ExportError> {
+    let failed = |e: tokio_postgres::Error| ExportError::Postgres { server: server.to_string(), reason: reason(&e) };
+    // FREEZE (allowed into a table created in this transaction) writes the rows as frozen, so
+    // the server need not revisit every page after the load to set hint bits or freeze them.
+    let options = if freeze { "FORMAT binary, FREEZE" } else { "FORMAT binary" };
+    let sql = format!("COPY {into} ({}) FROM STDIN ({options})", names.join(", "));
+    let mut sink = Box::pin(tx.copy_in(&sql).await.map_err(failed)?);
+    let mut buffer = pgcopy::HEADER.to_vec();
+    let mut after = i64::MIN;
+    let mut rows = 0u64;
+    loop {
+        let (last, count) = read_chunk(conn, table, after, &mut buffer)?;
+        if count == 0 {
+            break;
+        }
+        rows += count;
+        after = last;
+        let chunk = Bytes::from(std::mem::replace(&mut buffer, Vec::with_capacity(CHUNK_BYTES)));
+        sink.send(chunk).await.map_err(failed)?;
+    }
+    buffer.extend_from_slice(pgcopy::TRAILER);
+    sink.send(Bytes::from(buffer)).await.map_err(failed)?;
+    sink.as_mut().finish().await.map_err(failed)?;
+    Ok(rows)
+}
+
+/// Appends the rows after rowid `after` to `out` in binary COPY format: (last rowid, rows).
+fn read_chunk(
+    conn: &rusqlite::Connection,
+    table: &Table,
+    after: i64,
+    out: &mut Vec<u8>,
+) -> Result<(i64, u64), ExportError> {
+    let read = |source| ExportError::Read { table: table.name.clone(), source };
     let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
     let sql = format!(
         "SELECT rowid, {} FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT {CHUNK_ROWS}",
         columns.join(", "),
         quote(&table.name)
     );
-    let mut statement = conn.prepare_cached(&sql)?;
-    let mut rows = statement.query([after])?;
-    let mut out = Vec::with_capacity(1 << 20);
+    let mut statement = conn.prepare_cached(&sql).map_err(read)?;
+    let mut rows = statement.query([after]).map_err(read)?;
     let mut last = after;
     let mut count = 0;
     let by_content = keyed_by_content(table);
-    while let Some(row) = rows.next()? {
-        last = row.get(0)?;
-        let mut values: Vec<ValueRef<'_>> = Vec::with_capacity(table.columns.len());
-        for i in 0..table.columns.len() {
-            values.push(row.get_ref(i + 1)?);
-        }
-        let mut fields: Vec<String> = Vec::with_capacity(values.len() + 1);
+    let fields = columns.len() + usize::from(by_content)
+        - usize::from(by_content && table.columns.iter().any(|c| c.name == "id"));
+    while let Some(row) = rows.next().map_err(read)? {
+        last = row.get(0).map_err(read)?;
+        pgcopy::row(out, fields);
         if by_content {
-            fields.push(content_key(table, &values).to_string());
+            let values: Vec<ValueRef<'_>> =
+                (0..table.columns.len()).map(|i| row.get_ref(i + 1)).collect::<Result<_, _>>().map_err(read)?;
+            pgcopy::bigint(out, content_key(table, &values));
         }
-        for (column, value) in table.columns.iter().zip(&values) {
+        for (i, column) in table.columns.iter().enumerate() {
             if by_content && column.name == "id" {
                 continue;
             }
-            fields.push(copy_field(column.kind, *value));
+            let value = row.get_ref(i + 1).map_err(read)?;
+            pgcopy::field(out, column.kind, value).map_err(|reason| ExportError::Value {
+                table: table.name.clone(),
+                column: column.name.clone(),
+                reason,
+            })?;
         }
-        out.extend_from_slice(fields.join("\t").as_bytes());
-        out.push(b'\n');
         count += 1;
     }
-    Ok((out, last, count))
+    Ok((last, count))
 }
 
 /// A 64-bit FNV-1a hash of a log row's content (its local `id` left out).
@@ -295,39 +373,24 @@ fn content_key(table: &Table, values: &[ValueRef<'_>]) -> i64 {
     hash as i64
 }
 
-/// One value in COPY's text format.
-fn copy_field(kind: Kind, value: ValueRef<'_>) -> String {
-    match value {
-        ValueRef::Null => "\\N".into(),
-        ValueRef::Integer(n) if kind == Kind::Boolean => (if n != 0 { "t" } else { "f" }).into(),
-        ValueRef::Integer(n) => n.to_string(),
-        ValueRef::Real(x) => x.to_string(),
-        ValueRef::Text(bytes) | ValueRef::Blob(bytes) => {
-            let text = String::from_utf8_lossy(bytes);
-            let mut escaped = String::with_capacity(text.len());
-            for c in text.chars() {
-                match c {
-                    '\\' => escaped.push_str("\\\\"),
-                    '\t' => escaped.push_str("\\t"),
-                    '\n' => escaped.push_str("\\n"),
-                    '\r' => escaped.push_str("\\r"),
-                    '\0' => {}
-                    c => escaped.push(c),
-                }
-            }
-            escaped
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn copy_text_escapes_and_nulls() {
-        assert_eq!(copy_field(Kind::Text, ValueRef::Text(b"a\tb\\c\nd")), "a\\tb\\\\c\\nd");
-        assert_eq!(copy_field(Kind::Boolean, ValueRef::Integer(0)), "f");
-        assert_eq!(copy_field(Kind::Time, ValueRef::Null), "\\N");
+    fn log_rows_are_keyed_by_their_content_not_their_local_id() {
+        let table = Table {
+            name: "api_requests".into(),
+            columns: vec![
+                super::super::tables::Column { name: "id".into(), kind: Kind::Integer, not_null: true },
+                super::super::tables::Column { name: "url".into(), kind: Kind::Text, not_null: false },
+            ],
+            key: vec!["id".into()],
+        };
+        let one = content_key(&table, &[ValueRef::Integer(1), ValueRef::Text(b"/a")]);
+        assert_eq!(one, content_key(&table, &[ValueRef::Integer(2), ValueRef::Text(b"/a")]));
+        assert_ne!(one, content_key(&table, &[ValueRef::Integer(1), ValueRef::Text(b"/b")]));
+        assert_eq!(key(&table), [ROW_KEY]);
+        assert_eq!(columns(&table), [(ROW_KEY, Kind::Integer), ("url", Kind::Text)]);
     }
 }
