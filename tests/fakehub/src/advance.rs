@@ -1,16 +1,39 @@
-//! Time passing, for incremental crawls: [`Universe::advance`] moves "now"
-//! ahead and changes some repositories, stamping every change after the old
-//! now. Which repositories change, and how, is seeded by (universe seed,
-//! advance seed, advance number, repository id), so the data depends only on
-//! the seed and the sequence of advance calls.
+//! Time passing, for incremental crawls and daily refreshes:
+//! [`Universe::advance_day`] moves "now" ahead and changes some repositories,
+//! stamping every change after the old now; [`Universe::advance`] is the
+//! pushes-only form. Which repositories change, and how, is seeded by
+//! (universe seed, advance seed, advance number, repository id, a constant
+//! per kind of change): each kind is an independent draw among the
+//! repositories that were not deleted before the advance, so the data depends
+//! only on the seed and the sequence of advance calls.
 //!
-//! A changed repository gets 0-3 new issues (if enabled) and 0-2 new pull
-//! requests (if not empty), 1-3 existing issues or pull requests updated
-//! (closed, reopened, merged, marked ready, labelled, commented), its running
-//! workflow runs completed and 1-8 new runs (if it has workflows), and 1-5
-//! new commits on the default branch (if not empty), which moves its head,
-//! `pushed_at` and `updated_at`; `open_issues_count` follows the open items.
+//! Kinds, applied in this order (a repository deleted by the advance changes
+//! in no other way):
+//! - deleted: the repository is deleted (REST 404, GraphQL `null` +
+//!   NOT_FOUND, gone from search and owner listings; `/repositories` still
+//!   lists it, like the generated deleted ones).
+//! - pushed (repositories with deep data only): 0-3 new issues (if enabled)
+//!   and 0-2 new pull requests (if not empty), 1-3 existing issues or pull
+//!   requests updated (closed, reopened, merged, marked ready, labelled,
+//!   commented), its running workflow runs completed and 1-8 new runs (if it
+//!   has workflows), and 1-5 new commits on the default branch (if not
+//!   empty), which moves its head, `pushed_at` and `updated_at`;
+//!   `open_issues_count` follows the open items.
+//! - starred: `stargazers_count` (and REST's `watchers_count`, the same
+//!   number) changes by a nonzero amount, up or down (never below 0), and
+//!   `updated_at` moves (GitHub bumps it when a repository is starred).
+//! - renamed: a new name under the same owner (same id and node id); the
+//!   old name redirects ([`Universe::renamed_from`]: REST 301 to
+//!   `/repositories/{id}`, GraphQL `repository(owner:, name:)` follows it);
+//!   `updated_at` moves.
+//! - described: a new description (rarely none); `updated_at` moves.
+//! - created: new repositories with ids above the highest id (gaps and
+//!   private ids in between, as the generator lays them out), `created_at`
+//!   strictly increasing within (old now, new now], owned by existing
+//!   owners, and deep data dated between their creation and the new now
+//!   (see `day.rs`). Needs `days >= 1`.
 
+use crate::day;
 use crate::deep::{Conclusion, Deep, PER_REPO, RUN_ID_BASE, RunStatus, State, StateReason};
 use crate::deep_items::{Gen, contributors};
 use crate::deep_store::lock;
@@ -20,36 +43,95 @@ use crate::timeline::State as UniverseState;
 use crate::universe::{Repo, Universe};
 use fastrand::Rng;
 
-/// What one advance did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How much changes in one [`Universe::advance_day`]: fractions (0..=1) of
+/// the repositories not deleted before the advance, drawn independently per
+/// kind, and a number of new repositories. `Default` changes nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DayChanges {
+    /// New commits, issues, pull requests and runs (as [`Universe::advance`]).
+    pub pushed: f64,
+    /// Stargazer count up or down.
+    pub starred: f64,
+    /// A new name.
+    pub renamed: f64,
+    /// A new description.
+    pub described: f64,
+    /// Deleted.
+    pub deleted: f64,
+    /// New repositories.
+    pub created: usize,
+}
+
+/// What one advance did. Every list holds repository ids, ascending.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Advance {
     /// The new now.
     pub now: Timestamp,
-    /// Ids of the repositories that changed, ascending.
+    /// Repositories that changed and still exist: the union of `pushed`,
+    /// `starred`, `renamed` and `described`.
     pub changed: Vec<u64>,
+    pub pushed: Vec<u64>,
+    pub starred: Vec<u64>,
+    pub renamed: Vec<u64>,
+    pub described: Vec<u64>,
+    pub deleted: Vec<u64>,
+    pub created: Vec<u64>,
 }
+
+/// Per-kind constants of the draws (`PUSHED` is what `advance` always used).
+const PUSHED: u64 = 0xADA;
+const STARRED: u64 = 0x57A2;
+const RENAMED: u64 = 0x2E4A;
+const DESCRIBED: u64 = 0xDE5C;
+const DELETED: u64 = 0xDE1E;
+const CREATED: u64 = 0xC2EA;
 
 impl Universe {
     /// Move now ahead by `days` and change about `fraction` of the
-    /// repositories that have deep data (see the module docs). With deep data
-    /// switched off only now moves. Copies the repository table once per call
-    /// (fine for test universes; costly for a million repositories).
+    /// repositories that have deep data (see the module docs): exactly
+    /// `advance_day(days, &DayChanges { pushed: fraction, ..Default::default() }, seed)`.
+    /// With deep data switched off only now moves.
     ///
     /// # Panics
     /// After 1023 advances.
     pub fn advance(&self, days: u32, fraction: f64, seed: u64) -> Advance {
+        self.advance_day(days, &DayChanges { pushed: fraction, ..DayChanges::default() }, seed)
+    }
+
+    /// Move now ahead by `days` and apply `changes` (see the module docs):
+    /// a day of GitHub for a daily refresh. Copies the repository table once
+    /// per call (fine for test universes; a second or so for a million
+    /// repositories). Pushes need deep data (`UniverseConfig::deep_scale > 0`);
+    /// the other kinds do not.
+    ///
+    /// # Panics
+    /// After 1023 advances.
+    pub fn advance_day(&self, days: u32, changes: &DayChanges, seed: u64) -> Advance {
         let _serial = lock(&self.deep_store.advancing);
         let state = self.timeline().current();
         let step = self.advances() as u64 + 1;
         let (old_now, new_now) = (state.now, state.now + i64::from(days) * 86_400);
         let mut repos = state.repos.clone();
-        let mut changed = Vec::new();
-        if self.config().deep_scale > 0.0 && fraction > 0.0 {
+        let mut tables = state.tables.clone();
+        let mut done = Advance { now: Timestamp(new_now), ..Advance::default() };
+        let universe_seed = self.config().seed;
+        let draw = |id: u64, kind: u64, fraction: f64| -> Option<u64> {
+            if fraction <= 0.0 {
+                return None;
+            }
+            let h = mix_all(&[universe_seed, seed, step, id, kind]);
+            (unit(h) < fraction).then_some(h)
+        };
+
+        for repo in repos.iter_mut().filter(|r| !r.deleted) {
+            if draw(repo.id, DELETED, changes.deleted).is_some() {
+                repo.deleted = true;
+                done.deleted.push(repo.id);
+            }
+        }
+        if self.config().deep_scale > 0.0 {
             for repo in repos.iter_mut().filter(|r| !r.deleted) {
-                let h = mix_all(&[self.config().seed, seed, step, repo.id, 0xADA]);
-                if unit(h) >= fraction {
-                    continue;
-                }
+                let Some(h) = draw(repo.id, PUSHED, changes.pushed) else { continue };
                 let Some(deep) = self.deep(repo.id) else { continue };
                 let mut deep = (*deep).clone();
                 let mut rng = Rng::with_seed(mix(h, 1));
@@ -60,11 +142,48 @@ impl Universe {
                     repo.updated_at = repo.updated_at.max(head.committer.date);
                 }
                 self.store_deep(deep);
-                changed.push(repo.id);
+                done.pushed.push(repo.id);
             }
         }
-        self.timeline().push(UniverseState::new(repos, new_now));
-        Advance { now: Timestamp(new_now), changed }
+        for repo in repos.iter_mut().filter(|r| !r.deleted) {
+            if let Some(h) = draw(repo.id, STARRED, changes.starred) {
+                let mut rng = Rng::with_seed(mix(h, 1));
+                day::star(repo, &mut rng);
+                day::touch(repo, &mut rng, old_now, new_now);
+                done.starred.push(repo.id);
+            }
+        }
+        let mut names = day::Names::new(self);
+        for (index, repo) in repos.iter_mut().enumerate().filter(|(_, r)| !r.deleted) {
+            if let Some(h) = draw(repo.id, RENAMED, changes.renamed) {
+                let mut rng = Rng::with_seed(mix(h, 1));
+                names.rename(repo, index as u32, &mut rng);
+                day::touch(repo, &mut rng, old_now, new_now);
+                done.renamed.push(repo.id);
+            }
+        }
+        for repo in repos.iter_mut().filter(|r| !r.deleted) {
+            if let Some(h) = draw(repo.id, DESCRIBED, changes.described) {
+                let mut rng = Rng::with_seed(mix(h, 1));
+                day::describe(repo, &mut rng);
+                day::touch(repo, &mut rng, old_now, new_now);
+                done.described.push(repo.id);
+            }
+        }
+        if changes.created > 0 && new_now > old_now {
+            let mut rng = Rng::with_seed(mix_all(&[universe_seed, seed, step, CREATED]));
+            let creation = day::Creation { u: self, step: step as u32, old_now, new_now };
+            done.created = creation.run(&mut rng, changes.created, &mut repos, &mut tables, &mut names);
+        }
+        names.apply(&repos, &mut tables);
+
+        let mut changed: Vec<u64> =
+            [&done.pushed, &done.starred, &done.renamed, &done.described].into_iter().flatten().copied().collect();
+        changed.sort_unstable();
+        changed.dedup();
+        done.changed = changed;
+        self.timeline().push(UniverseState::new(repos, new_now, tables));
+        done
     }
 }
 

@@ -2,6 +2,7 @@
 //! limit (concurrency and retry-after), the primary budget, fault injection,
 //! the handler, ETag / `If-None-Match`, rate-limit headers, latency and stats.
 //! `/rate_limit` skips budgets, the secondary limit and faults, like GitHub.
+//! The `/_fakehub/...` controls (`control.rs`) skip the whole pipeline.
 //!
 //! GitHub App authentication: `POST /app/installations/{id}/access_tokens`
 //! takes only the app's JWT (anything else: 401 "A JSON web token could not
@@ -11,6 +12,7 @@
 //! faulted (latency still applies) and its requests are labelled `app`. A JWT on
 //! any other endpoint is answered 401 Bad credentials, also uncharged.
 
+use crate::control;
 use crate::graphql;
 use crate::http::{Delivery, Reply, Request, Response};
 use crate::jwt;
@@ -125,9 +127,18 @@ impl App {
 
     /// Run one request through the pipeline.
     pub async fn handle(self: &Arc<Self>, request: Request) -> Reply {
+        let route = Route::parse(&request.method, &request.path);
+        if let Route::Control(control) = route {
+            // Not GitHub: no authentication, limits, faults, latency or stats.
+            let app = self.clone();
+            let answer = tokio::task::spawn_blocking(move || control::handle(control, &request, &app.universe)).await;
+            let mut response = answer.unwrap_or_else(|_| Response::json(500, &json!({"message": "control failed"})));
+            response.set_header("date", http_date(now_epoch() as i64));
+            response.set_header("server", "fakehub");
+            return Reply { response, delivery: Delivery::Full, hold: None };
+        }
         let options = self.options();
         let now = now_epoch();
-        let route = Route::parse(&request.method, &request.path);
         let resource = route.resource();
         let request_id = self.next_request_id();
         {

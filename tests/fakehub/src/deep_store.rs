@@ -42,7 +42,11 @@ impl Universe {
         if let Some(deep) = lock(&self.deep_store.cache).get(&repo_id) {
             return Some(deep.clone());
         }
-        let generated = Arc::new(deep_gen::generate(self, &self.initial_repos()[index], self.timeline().state(0).now));
+        // Generated from the repository as it was when it appeared (generated
+        // or created by an advance) and that state's now; advances since then
+        // changed the cache, not this.
+        let birth = self.timeline().state(self.repos()[index].born());
+        let generated = Arc::new(deep_gen::generate(self, &birth.repos[index], birth.now));
         // Another thread (or an advance) may have stored it meanwhile: theirs wins.
         Some(lock(&self.deep_store.cache).entry(repo_id).or_insert(generated).clone())
     }

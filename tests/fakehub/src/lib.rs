@@ -65,7 +65,21 @@
 //!   issues only; REST `open_issues_count` counts issues and pull requests.
 //! - Time passes with [`FakeHub::advance`] (see [`Universe::advance`]): new and
 //!   updated items, runs and commits stamped after the old now, for incremental
-//!   crawls. [`Universe::now`] is the newest repository's creation + 1 day at first.
+//!   crawls. [`FakeHub::advance_day`] ([`Universe::advance_day`], [`DayChanges`])
+//!   is a whole day of GitHub for daily refreshes: pushes as above, star
+//!   changes, renames (the old name answers REST 301 to `/repositories/{id}`,
+//!   also served, and GraphQL `repository(owner:, name:)` follows it), new
+//!   descriptions, deletions and new repositories above the highest id.
+//!   [`Universe::now`] is the newest repository's creation + 1 day at first and
+//!   moves only with advances (no wall clock).
+//! - `GET /repos/{o}/{r}/compare/{BASE...HEAD}` compares two commits of the
+//!   default branch like GitHub (`status`, `ahead_by`, `behind_by`,
+//!   `total_commits`, at most 250 `commits` oldest first, at most 300 `files`);
+//!   every commit changes 1-4 files of a per-repository pool (truth:
+//!   [`Universe::compare`], [`Universe::commit_files`]).
+//! - Scripts drive a running server with `POST /_fakehub/advance?...` and
+//!   `POST /_fakehub/truth?path=FILE` (`src/control.rs`): outside GitHub's API,
+//!   never authenticated, charged or counted.
 //!
 //! ```no_run
 //! use fakehub::{FakeHub, Options, Universe, UniverseConfig};
@@ -77,6 +91,9 @@
 
 mod advance;
 mod app;
+pub mod compare;
+mod control;
+mod day;
 pub mod deep;
 mod deep_gen;
 mod deep_items;
@@ -97,6 +114,7 @@ mod owners;
 mod paging;
 mod query;
 mod rest_commits;
+mod rest_compare;
 mod rest_deep;
 mod rest_issues;
 mod rest_runs;
@@ -109,7 +127,7 @@ mod timeline;
 pub mod universe;
 mod words;
 
-pub use advance::Advance;
+pub use advance::{Advance, DayChanges};
 pub use limits::Resource;
 pub use options::{AppOptions, Options};
 pub use stats::{SECONDARY_LOG_CAP, SecondaryCause, SecondaryResponse, Stats, WINDOW_LOG_CAP, WindowUsage};
@@ -220,6 +238,12 @@ impl FakeHub {
     /// Requests see the new state from the next one on.
     pub fn advance(&self, days: u32, fraction: f64, seed: u64) -> Advance {
         self.app.universe.advance(days, fraction, seed)
+    }
+
+    /// A day (or `days`) of GitHub in the served universe: see
+    /// [`Universe::advance_day`]. Requests see the new state from the next one on.
+    pub fn advance_day(&self, days: u32, changes: &DayChanges, seed: u64) -> Advance {
+        self.app.universe.advance_day(days, changes, seed)
     }
 }
 

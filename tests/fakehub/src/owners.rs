@@ -55,10 +55,16 @@ impl Universe {
         self.starred_at(login).into_iter().map(|(r, _)| r).collect()
     }
 
-    /// [`Universe::starred_by`] with the time of each star.
+    /// [`Universe::starred_by`] with the time of each star. Repositories
+    /// deleted by an advance drop out, as on GitHub.
     pub fn starred_at(&self, login: &str) -> Vec<(&Repo, Timestamp)> {
         let Some(index) = self.owner_index(login) else { return Vec::new() };
-        self.stars_of(index).iter().map(|&(at, i)| (&self.repos()[i as usize], Timestamp(at))).collect()
+        let repos = self.repos();
+        self.stars_of(index)
+            .iter()
+            .map(|&(at, i)| (&repos[i as usize], Timestamp(at)))
+            .filter(|(r, _)| !r.deleted)
+            .collect()
     }
 
     /// Owners of one type, most visible repositories first (ties: lower id first),
@@ -78,7 +84,10 @@ impl Universe {
     pub fn users_by_stars_given(&self) -> Vec<(&Owner, usize)> {
         let mut users: Vec<(&Owner, usize)> = (0..self.owners().len())
             .filter(|&i| self.owners()[i].owner_type == OwnerType::User)
-            .map(|i| (&self.owners()[i], self.stars_of(i).len()))
+            .map(|i| {
+                let live = self.stars_of(i).iter().filter(|&&(_, r)| !self.repos()[r as usize].deleted).count();
+                (&self.owners()[i], live)
+            })
             .collect();
         users.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
         users

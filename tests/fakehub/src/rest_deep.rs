@@ -1,15 +1,16 @@
 //! Routing and shared rules of the deep REST endpoints:
-//! `/repos/{owner}/{repo}/{issues,pulls,pulls/{number},actions/runs,contributors,commits}`
+//! `/repos/{owner}/{repo}/{issues,pulls,pulls/{number},actions/runs,contributors,commits,compare/{basehead}}`
 //! and the same under `/repositories/{id}/...`, the form GitHub's `Link`
 //! headers use (so those are served too). An unknown, hidden or deleted
-//! repository is 404 on all of them. The handlers live in `rest_issues.rs`,
-//! `rest_runs.rs` and `rest_commits.rs`.
+//! repository is 404 on all of them; a renamed repository's old name is 301
+//! to the `/repositories/{id}/...` form. The handlers live in
+//! `rest_issues.rs`, `rest_runs.rs`, `rest_commits.rs` and `rest_compare.rs`.
 
 use crate::deep::Deep;
 use crate::http::{Request, Response};
-use crate::routes::{Ctx, not_found};
+use crate::routes::{Ctx, moved, not_found};
 use crate::universe::Repo;
-use crate::{rest_commits, rest_issues, rest_runs};
+use crate::{rest_commits, rest_compare, rest_issues, rest_runs};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ pub(crate) enum Part {
     Runs,
     Contributors,
     Commits,
+    /// `compare/{basehead}`
+    Compare(String),
 }
 
 impl Part {
@@ -44,6 +47,9 @@ impl Part {
             ["actions", "runs"] => Part::Runs,
             ["contributors"] => Part::Contributors,
             ["commits"] => Part::Commits,
+            ["compare", basehead @ ..] if !basehead.is_empty() && basehead.iter().all(|s| !s.is_empty()) => {
+                Part::Compare(basehead.join("/"))
+            }
             _ => return None,
         })
     }
@@ -57,6 +63,7 @@ impl Part {
             Part::Runs => "runs",
             Part::Contributors => "contributors",
             Part::Commits => "commits",
+            Part::Compare(_) => "compare",
         }
     }
 
@@ -69,6 +76,7 @@ impl Part {
             Part::Runs => "/actions/runs",
             Part::Contributors => "/contributors",
             Part::Commits => "/commits",
+            Part::Compare(_) => "/compare/{basehead}",
         }
     }
 
@@ -80,6 +88,7 @@ impl Part {
             Part::Runs => "https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository",
             Part::Contributors => "https://docs.github.com/rest/repos/repos#list-repository-contributors",
             Part::Commits => "https://docs.github.com/rest/commits/commits#list-commits",
+            Part::Compare(_) => "https://docs.github.com/rest/commits/commits#compare-two-commits",
         }
     }
 }
@@ -97,7 +106,13 @@ pub(crate) struct Target<'a> {
 /// Answer a deep endpoint: the response and the number of items in it.
 pub(crate) fn handle(repo: &RepoRef, part: &Part, request: &Request, ctx: &Ctx) -> (Response, usize) {
     let found = match repo {
-        RepoRef::Name(owner, name) => ctx.universe.by_owner_and_name(owner, name).filter(|r| !r.deleted),
+        RepoRef::Name(owner, name) => match ctx.universe.by_owner_and_name(owner, name) {
+            Some(repo) => Some(repo).filter(|r| !r.deleted),
+            None => match moved(owner, name, request, ctx) {
+                Some(response) => return (response, 0),
+                None => None,
+            },
+        },
         RepoRef::Id(id) => id.parse().ok().and_then(|id| ctx.universe.visible(id)),
     };
     let Some(found) = found else { return (not_found(part.doc()), 0) };
@@ -114,6 +129,7 @@ pub(crate) fn handle(repo: &RepoRef, part: &Part, request: &Request, ctx: &Ctx) 
         Part::Runs => rest_runs::runs(&target, request, ctx),
         Part::Contributors => rest_commits::contributors(&target, request, ctx),
         Part::Commits => rest_commits::commits(&target, request, ctx),
+        Part::Compare(basehead) => rest_compare::compare(&target, basehead, request, ctx),
     }
 }
 

@@ -5,6 +5,7 @@
 //! line in `parse`, `key` and `resource`, and a handler function (below, or in
 //! its own module like `search.rs` and `owners.rs`).
 
+use crate::control::Control;
 use crate::http::{Request, Response, percent_decode};
 use crate::json;
 use crate::limits::{RateSnapshot, Resource};
@@ -25,6 +26,8 @@ pub(crate) enum Route {
         owner: String,
         name: String,
     },
+    /// `GET /repositories/{id}` (where renamed repositories' old names redirect to).
+    RepoById(String),
     Graphql,
     /// `GET /search/repositories`.
     SearchRepositories,
@@ -44,6 +47,8 @@ pub(crate) enum Route {
     AppAccessTokens {
         installation: String,
     },
+    /// `/_fakehub/...`: controls for scripts (never authenticated, limited or counted).
+    Control(Control),
     NotFound,
 }
 
@@ -64,6 +69,7 @@ impl Route {
                     None => Route::NotFound,
                 }
             }
+            ("GET", ["repositories", id]) if !id.is_empty() => Route::RepoById(id.to_string()),
             ("GET", ["repositories", id, rest @ ..]) if !id.is_empty() => match Part::parse(rest) {
                 Some(part) => Route::Deep { repo: RepoRef::Id(id.to_string()), part },
                 None => Route::NotFound,
@@ -83,6 +89,7 @@ impl Route {
             ("POST", ["app", "installations", id, "access_tokens"]) => {
                 Route::AppAccessTokens { installation: id.to_string() }
             }
+            (method, ["_fakehub", what]) => Control::parse(method, what).map_or(Route::NotFound, Route::Control),
             _ => Route::NotFound,
         }
     }
@@ -100,6 +107,8 @@ impl Route {
             Route::RateLimit => "/rate_limit",
             Route::Repositories => "/repositories",
             Route::Repo { .. } => "/repos/{owner}/{name}",
+            Route::RepoById(_) => "/repositories/{id}",
+            Route::Control(c) => c.key(),
             Route::Graphql => "/graphql",
             Route::SearchRepositories => "/search/repositories",
             Route::UserRepos(OwnerRef::Login(_)) => "/users/{username}/repos",
@@ -142,13 +151,17 @@ pub(crate) struct Ctx<'a> {
 pub(crate) fn handle(route: &Route, request: &Request, ctx: &Ctx) -> Response {
     match route {
         Route::Repositories => list_repositories(request, ctx),
-        Route::Repo { owner, name } => get_repo(owner, name, ctx),
+        Route::Repo { owner, name } => get_repo(owner, name, request, ctx),
+        Route::RepoById(id) => match id.parse().ok().and_then(|id| ctx.universe.visible(id)) {
+            Some(repo) => Response::json(200, &json::full_repo(ctx.base, repo)),
+            None => not_found(REPO_DOC),
+        },
         Route::SearchRepositories => search::search_repositories(request, ctx),
         Route::UserRepos(owner) => owners::user_repos(owner, request, ctx),
         Route::OrgRepos(owner) => owners::org_repos(owner, request, ctx),
         Route::Starred(owner) => owners::starred(owner, request, ctx),
         Route::Deep { repo, part } => rest_deep::handle(repo, part, request, ctx).0,
-        Route::RateLimit | Route::Graphql | Route::AppAccessTokens { .. } | Route::NotFound => {
+        Route::RateLimit | Route::Graphql | Route::AppAccessTokens { .. } | Route::Control(_) | Route::NotFound => {
             not_found("https://docs.github.com/rest")
         }
     }
@@ -156,6 +169,35 @@ pub(crate) fn handle(route: &Route, request: &Request, ctx: &Ctx) -> Response {
 
 pub(crate) fn not_found(documentation_url: &str) -> Response {
     Response::json(404, &json!({"message": "Not Found", "documentation_url": documentation_url, "status": "404"}))
+}
+
+const REPO_DOC: &str = "https://docs.github.com/rest/repos/repos#get-a-repository";
+const REDIRECT_DOC: &str = "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects";
+
+/// What GitHub answers for `/repos/{old owner}/{old name}[/...]` of a renamed
+/// repository: 301 Moved Permanently to `/repositories/{id}[/...]` (the rest
+/// of the path and the query kept), `None` when `owner/name` is no old name
+/// of a live repository.
+pub(crate) fn moved(owner: &str, name: &str, request: &Request, ctx: &Ctx) -> Option<Response> {
+    let repo = ctx.universe.renamed_from(owner, name).filter(|r| !r.deleted)?;
+    let rest = request.path.splitn(5, '/').nth(4).map_or_else(String::new, |r| format!("/{r}"));
+    let query = if request.query.is_empty() {
+        String::new()
+    } else {
+        let pairs: Vec<String> = request
+            .query
+            .iter()
+            .map(|(k, v)| format!("{}={}", crate::paging::encode(k), crate::paging::encode(v)))
+            .collect();
+        format!("?{}", pairs.join("&"))
+    };
+    let location = format!("{}/repositories/{}{rest}{query}", ctx.base, repo.id);
+    let mut response = Response::json(
+        301,
+        &json!({"message": "Moved Permanently", "url": location, "documentation_url": REDIRECT_DOC}),
+    );
+    response.set_header("location", location);
+    Some(response)
 }
 
 /// `GET /repositories?since=N`: the next 100 ids of all ids > N, public ones only.
@@ -190,11 +232,12 @@ fn list_repositories(request: &Request, ctx: &Ctx) -> Response {
     response
 }
 
-/// `GET /repos/{owner}/{name}`.
-fn get_repo(owner: &str, name: &str, ctx: &Ctx) -> Response {
+/// `GET /repos/{owner}/{name}` (301 for a renamed repository's old name).
+fn get_repo(owner: &str, name: &str, request: &Request, ctx: &Ctx) -> Response {
     match ctx.universe.by_owner_and_name(owner, name) {
         Some(repo) if !repo.deleted => Response::json(200, &json::full_repo(ctx.base, repo)),
-        _ => not_found("https://docs.github.com/rest/repos/repos#get-a-repository"),
+        Some(_) => not_found(REPO_DOC),
+        None => moved(owner, name, request, ctx).unwrap_or_else(|| not_found(REPO_DOC)),
     }
 }
 
@@ -252,5 +295,21 @@ mod tests {
         assert_eq!(Route::parse("GET", "/repos/o/n/actions"), Route::NotFound);
         assert_eq!(Route::parse("GET", "/repos/o/n/pulls/"), Route::NotFound);
         assert_eq!(Route::parse("POST", "/repos/o/n/issues"), Route::NotFound);
+        assert_eq!(Route::parse("GET", "/repositories/7"), Route::RepoById("7".into()));
+        assert_eq!(Route::parse("GET", "/repositories/7").key("GET"), "GET /repositories/{id}");
+        let compare = Route::parse("GET", "/repos/o/n/compare/abc1234...main");
+        assert_eq!(
+            compare,
+            Route::Deep { repo: RepoRef::Name("o".into(), "n".into()), part: Part::Compare("abc1234...main".into()) }
+        );
+        assert_eq!(compare.key("GET"), "GET /repos/{owner}/{name}/compare/{basehead}");
+        assert_eq!(compare.resource(), Resource::Core);
+        assert_eq!(
+            Route::parse("GET", "/repositories/5/compare/main...feature/x"),
+            Route::Deep { repo: RepoRef::Id("5".into()), part: Part::Compare("main...feature/x".into()) }
+        );
+        assert_eq!(Route::parse("POST", "/_fakehub/advance"), Route::Control(Control::Advance));
+        assert_eq!(Route::parse("POST", "/_fakehub/truth"), Route::Control(Control::Truth));
+        assert_eq!(Route::parse("GET", "/_fakehub/advance"), Route::NotFound);
     }
 }

@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Seconds since the Unix epoch, displayed and serialized as GitHub's ISO 8601
 /// form (`2014-03-05T11:22:33Z`). `repo.created_at.to_string()` gives the string
 /// the API returns; `.0` gives epoch seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
 
 impl fmt::Display for Timestamp {

@@ -1,17 +1,45 @@
 //! The universe's states over time. State 0 is what `Universe::generate`
-//! made; each `Universe::advance` appends a new state (a copy of the
-//! repository table with the changed repositories patched, and a later
-//! "now"). States are never removed, so `&Repo`s handed out earlier stay
-//! valid, while every accessor reads the newest state. The store is a fixed
-//! array of `OnceLock`s (safe, lock-free reads); at most [`MAX_STATES`].
+//! made; each `Universe::advance` / `Universe::advance_day` appends a new
+//! state (a copy of the repository table with the changed repositories
+//! patched, new repositories appended, and a later "now"; the id list, the
+//! owners and the name indexes are shared with the previous state unless
+//! the advance changed them). Repositories only ever get appended (new ones
+//! have higher ids), so an index into one state's table names the same
+//! repository in every later state. States are never removed, so `&Repo`s
+//! handed out earlier stay valid, while every accessor reads the newest
+//! state. The store is a fixed array of `OnceLock`s (safe, lock-free reads);
+//! at most [`MAX_STATES`].
 
 use crate::search::SearchIndex;
-use crate::universe::Repo;
-use std::sync::OnceLock;
+use crate::universe::{Owner, Repo};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 /// Initial state plus at most `MAX_STATES - 1` advances.
 pub(crate) const MAX_STATES: usize = 1024;
+
+/// A name a repository was renamed away from (`/repos/{old}` answers 301).
+#[derive(Clone, Debug)]
+pub(crate) struct OldName {
+    /// `name_hash` of the old full name.
+    pub hash: u64,
+    /// Index of the repository (into every later state's `repos`).
+    pub index: u32,
+    pub full_name: String,
+}
+
+/// What a state holds besides its repositories (shared between states while unchanged).
+#[derive(Clone, Debug)]
+pub(crate) struct Tables {
+    /// Every id in use, public and hidden, sorted.
+    pub ids: Arc<Vec<u64>>,
+    /// Owners with their repositories' indices.
+    pub owners: Arc<Vec<Owner>>,
+    /// (hash of the lowercase full name, index into `repos`), sorted.
+    pub names: Arc<Vec<(u64, u32)>>,
+    /// Names repositories were renamed away from, sorted by hash.
+    pub old_names: Arc<Vec<OldName>>,
+}
 
 /// One state of the universe.
 pub(crate) struct State {
@@ -19,13 +47,14 @@ pub(crate) struct State {
     pub repos: Vec<Repo>,
     /// The universe's "now", epoch seconds.
     pub now: i64,
+    pub tables: Tables,
     /// The search index of `repos`, built on first search.
     pub search: OnceLock<SearchIndex>,
 }
 
 impl State {
-    pub fn new(repos: Vec<Repo>, now: i64) -> State {
-        State { repos, now, search: OnceLock::new() }
+    pub fn new(repos: Vec<Repo>, now: i64, tables: Tables) -> State {
+        State { repos, now, tables, search: OnceLock::new() }
     }
 }
 

@@ -7,27 +7,30 @@
 //! "dark" runs are almost entirely hidden, so empty listing pages exist.
 //! `deleted_fraction` of the public repositories are listed by
 //! `/repositories` but were deleted since (404 / GraphQL NOT_FOUND).
-//! `created_at` grows strictly with the id from 2008-01-15 to late 2025, so no
-//! two repositories share a creation second and date ranges slice searches
-//! evenly by id. Owners are skewed (a few own hundreds or more; ~25% are
+//! `created_at` grows strictly with the id from 2008-01-15 to late 2025 (and
+//! on past now for repositories created by advances), so no two repositories
+//! share a creation second and date ranges slice searches evenly by id. Owners are skewed (a few own hundreds or more; ~25% are
 //! organizations); users star repositories (see `stars.rs`). Ground-truth
 //! helpers for the listings and search live next to their endpoints
 //! (`owners.rs`, `search.rs`): [`Universe::owned_by`], [`Universe::starred_by`],
 //! [`Universe::search`], [`Universe::owners_by_repo_count`]. Deep data
 //! (issues, pull requests, runs, commits) is generated per repository on first
-//! use ([`Universe::deep`]); [`Universe::advance`] lets time pass, after which
-//! every accessor reads the new state (`timeline.rs`). Every timestamp is at
-//! or before [`Universe::now`].
+//! use ([`Universe::deep`]); [`Universe::advance`] and
+//! [`Universe::advance_day`] let time pass (pushes, stars, renames, new
+//! descriptions, deletions, new repositories), after which every accessor
+//! reads the new state (`timeline.rs`). Every timestamp is at or before
+//! [`Universe::now`].
 
 use crate::deep_store::DeepStore;
 use crate::ids;
 use crate::search::SearchIndex;
 use crate::stars;
 use crate::time::Timestamp;
-use crate::timeline::{State, Timeline};
+use crate::timeline::{State, Tables, Timeline};
 use crate::words;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// How to generate a universe.
 #[derive(Clone, Debug)]
@@ -152,6 +155,9 @@ pub struct Repo {
     pub is_template: bool,
     /// Listed by `/repositories` but deleted since: 404 everywhere else.
     pub deleted: bool,
+    /// The state it appeared in (0: generated; n: created by the n-th advance).
+    #[serde(skip)]
+    pub(crate) born: u32,
 }
 
 impl Repo {
@@ -169,6 +175,18 @@ impl Repo {
     pub fn is_empty(&self) -> bool {
         self.size == 0
     }
+
+    /// Give the repository a new name (same owner): a rename.
+    pub(crate) fn set_name(&mut self, name: &str) {
+        let owner_len = self.name_start as usize - 1;
+        self.full_name.truncate(owner_len + 1);
+        self.full_name.push_str(name);
+    }
+
+    /// The index of the state it appeared in (0 = generated).
+    pub(crate) fn born(&self) -> usize {
+        self.born as usize
+    }
 }
 
 /// A stretch of the id space with one mean gap between consecutive ids.
@@ -184,16 +202,14 @@ pub struct Segment {
 }
 
 /// The ground truth. Repositories are fixed once generated except for what
-/// [`Universe::advance`] changes (every accessor reads the newest state).
+/// [`Universe::advance`] and [`Universe::advance_day`] change (every accessor
+/// reads the newest state).
 #[derive(Debug)]
 pub struct Universe {
     config: UniverseConfig,
     timeline: Timeline,
-    all_ids: Vec<u64>,
-    owners: Vec<Owner>,
+    /// Login (lowercase) to index into `owners()` (owners never change, only their repositories).
     owner_by_login: HashMap<String, u32>,
-    /// (hash of lowercase full name, index into `repos`), sorted.
-    name_index: Vec<(u64, u32)>,
     segments: Vec<Segment>,
     /// Per owner (parallel to `owners`): (starred_at, repo index), newest first.
     starred: Vec<Vec<(i64, u32)>>,
@@ -278,13 +294,16 @@ impl Universe {
         name_index.sort_unstable();
         let starred = stars::generate(cfg.seed, &owners, &repos, T_NOW);
         let users = (0..owners.len() as u32).filter(|&i| owners[i as usize].owner_type == OwnerType::User).collect();
+        let tables = Tables {
+            ids: Arc::new(all_ids),
+            owners: Arc::new(owners),
+            names: Arc::new(name_index),
+            old_names: Arc::new(Vec::new()),
+        };
         Universe {
             config: cfg.clone(),
-            timeline: Timeline::new(State::new(repos, now)),
-            all_ids,
-            owners,
+            timeline: Timeline::new(State::new(repos, now, tables)),
             owner_by_login,
-            name_index,
             segments,
             starred,
             users,
@@ -296,7 +315,7 @@ impl Universe {
     /// state, built on first use.
     pub(crate) fn search_index(&self) -> &SearchIndex {
         let state = self.timeline.current();
-        state.search.get_or_init(|| SearchIndex::build(&state.repos, &self.owners))
+        state.search.get_or_init(|| SearchIndex::build(&state.repos, &state.tables.owners))
     }
 
     /// The states over time (for `advance`).
@@ -304,14 +323,14 @@ impl Universe {
         &self.timeline
     }
 
-    /// The universe's "now": its newest repository's creation + 1 day, moved
-    /// on by every [`Universe::advance`]. Every timestamp of the data is at or
-    /// before it.
+    /// The universe's "now": its newest repository's creation + 1 day at
+    /// first, moved on by every [`Universe::advance`] / [`Universe::advance_day`].
+    /// Every timestamp of the data is at or before it.
     pub fn now(&self) -> Timestamp {
         Timestamp(self.timeline.current().now)
     }
 
-    /// How many times [`Universe::advance`] was called.
+    /// How many times [`Universe::advance`] or [`Universe::advance_day`] was called.
     pub fn advances(&self) -> usize {
         self.timeline.index()
     }
@@ -326,6 +345,11 @@ impl Universe {
         self.owner_by_login.get(&login.to_ascii_lowercase()).map(|&i| i as usize)
     }
 
+    /// The current state's id list, owners and name indexes.
+    pub(crate) fn tables(&self) -> &Tables {
+        &self.timeline.current().tables
+    }
+
     /// (starred_at, repo index) of the owner at `owner_index`, newest first.
     pub(crate) fn stars_of(&self, owner_index: usize) -> &[(i64, u32)] {
         self.starred.get(owner_index).map_or(&[], Vec::as_slice)
@@ -336,7 +360,8 @@ impl Universe {
     }
 
     /// Public repositories (deleted ones included), sorted by id, as they are
-    /// now (after any [`Universe::advance`]).
+    /// now (after any advance: created ones appended, renamed ones with their
+    /// new name, deleted ones flagged).
     pub fn repos(&self) -> &[Repo] {
         &self.timeline.current().repos
     }
@@ -354,21 +379,23 @@ impl Universe {
     }
 
     /// Highest id of any kind (public or hidden); 0 for an empty universe.
+    /// Grows when [`Universe::advance_day`] creates repositories.
     pub fn max_id(&self) -> u64 {
-        self.all_ids.last().copied().unwrap_or(0)
+        self.all_ids().last().copied().unwrap_or(0)
     }
 
     /// Every id in use, public and hidden, sorted.
     pub fn all_ids(&self) -> &[u64] {
-        &self.all_ids
+        &self.tables().ids
     }
 
     /// Number of hidden ids.
     pub fn hidden_count(&self) -> usize {
-        self.all_ids.len() - self.repos().len()
+        self.all_ids().len() - self.repos().len()
     }
 
-    /// The id-space layout (for density checks).
+    /// The id-space layout as generated (for density checks; ids created by
+    /// advances lie beyond the last segment).
     pub fn segments(&self) -> &[Segment] {
         &self.segments
     }
@@ -386,25 +413,50 @@ impl Universe {
         self.by_owner_and_name(owner, name)
     }
 
-    /// Same as [`Universe::by_full_name`] with the two halves apart.
+    /// Same as [`Universe::by_full_name`] with the two halves apart. A
+    /// renamed repository answers to its new name only (see
+    /// [`Universe::renamed_from`] for the old one).
     pub fn by_owner_and_name(&self, owner: &str, name: &str) -> Option<&Repo> {
+        let state = self.timeline.current();
+        let names = &state.tables.names;
         let hash = name_hash_parts(owner, name);
-        let start = self.name_index.partition_point(|&(h, _)| h < hash);
-        self.name_index[start..]
+        let start = names.partition_point(|&(h, _)| h < hash);
+        names[start..]
             .iter()
             .take_while(|&&(h, _)| h == hash)
-            .map(|&(_, i)| &self.repos()[i as usize])
+            .map(|&(_, i)| &state.repos[i as usize])
             .find(|r| r.owner_login().eq_ignore_ascii_case(owner) && r.name().eq_ignore_ascii_case(name))
+    }
+
+    /// The repository that was called `owner/name` before a rename (by
+    /// [`Universe::advance_day`]) and still exists under another name, if no
+    /// repository carries that name now: what GitHub redirects to (REST 301,
+    /// GraphQL `repository(followRenames: true)`). Deleted ones included:
+    /// check `deleted`.
+    pub fn renamed_from(&self, owner: &str, name: &str) -> Option<&Repo> {
+        if self.by_owner_and_name(owner, name).is_some() {
+            return None;
+        }
+        let state = self.timeline.current();
+        let old = &state.tables.old_names;
+        let hash = name_hash_parts(owner, name);
+        let start = old.partition_point(|o| o.hash < hash);
+        old[start..]
+            .iter()
+            .take_while(|o| o.hash == hash)
+            .find(|o| o.full_name.eq_ignore_ascii_case(&format!("{owner}/{name}")))
+            .map(|o| &state.repos[o.index as usize])
     }
 
     /// An owner by login, case-insensitively.
     pub fn owner(&self, login: &str) -> Option<&Owner> {
         let key = login.to_ascii_lowercase();
-        self.owner_by_login.get(&key).map(|&i| &self.owners[i as usize])
+        self.owner_by_login.get(&key).map(|&i| &self.owners()[i as usize])
     }
 
+    /// Every owner (users and organizations), with their repositories' indices as of now.
     pub fn owners(&self) -> &[Owner] {
-        &self.owners
+        &self.tables().owners
     }
 
     /// A repository the API can serve: public and not deleted.
@@ -417,13 +469,14 @@ impl Universe {
     /// in the window, the last id of the window (None when the window is empty)
     /// and whether any id exists beyond the window.
     pub fn listing_page(&self, since: u64, window: usize) -> (Vec<&Repo>, Option<u64>, bool) {
-        let start = self.all_ids.partition_point(|&id| id <= since);
-        let end = (start + window).min(self.all_ids.len());
+        let all_ids = self.all_ids();
+        let start = all_ids.partition_point(|&id| id <= since);
+        let end = (start + window).min(all_ids.len());
         if start >= end {
             return (Vec::new(), None, false);
         }
-        let last = self.all_ids[end - 1];
-        (self.repos_in(since.saturating_add(1), last + 1), Some(last), end < self.all_ids.len())
+        let last = all_ids[end - 1];
+        (self.repos_in(since.saturating_add(1), last + 1), Some(last), end < all_ids.len())
     }
 }
 
@@ -437,7 +490,7 @@ fn name_hash_parts(owner: &str, name: &str) -> u64 {
         })
 }
 
-fn name_hash(full_name: &str) -> u64 {
+pub(crate) fn name_hash(full_name: &str) -> u64 {
     let (owner, name) = full_name.split_once('/').unwrap_or((full_name, ""));
     name_hash_parts(owner, name)
 }
@@ -538,7 +591,7 @@ fn make_owners(rng: &mut fastrand::Rng, repos: usize) -> Vec<Owner> {
 }
 
 /// Skewed owner choice: low indices own many repositories.
-fn pick_owner(rng: &mut fastrand::Rng, count: usize) -> usize {
+pub(crate) fn pick_owner(rng: &mut fastrand::Rng, count: usize) -> usize {
     let u = rng.f64();
     ((u * u * u) * count as f64) as usize % count
 }
@@ -682,7 +735,47 @@ fn make_repo(
         has_discussions: rng.f64() < 0.05,
         is_template: rng.f64() < 0.01,
         deleted,
+        born: 0,
     }
+}
+
+/// A repository created at `created` by the advance making state `born`
+/// (`now` is that state's now): [`make_repo`]'s name, description, language,
+/// topics and licence, with what a day-old repository has: few or no stars,
+/// no forks, hardly any open issues, a first push soon after creation, not
+/// archived, not deleted.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn new_repo(
+    rng: &mut fastrand::Rng,
+    cfg: &UniverseConfig,
+    id: u64,
+    owner: &Owner,
+    counter: u32,
+    created: i64,
+    now: i64,
+    born: u32,
+) -> Repo {
+    let mut r = make_repo(rng, cfg, id, owner, counter, created, now);
+    if rng.f64() < 0.2 {
+        r.size = 0;
+        r.language = None;
+    } else {
+        r.size = r.size.clamp(1, 5000);
+    }
+    let stars = if rng.f64() < 0.9 { 0 } else { rng.u32(1..=3) };
+    r.stargazers_count = stars;
+    r.watchers_count = stars;
+    r.subscribers_count = 1;
+    r.forks_count = 0;
+    r.network_count = 0;
+    r.open_issues_count = if r.has_issues && rng.f64() < 0.05 { 1 } else { 0 };
+    let pushed = if r.size == 0 { created } else { created + rng.i64(0..=(now - created).clamp(0, 6 * 3600)) };
+    r.pushed_at = Timestamp(pushed);
+    r.updated_at = Timestamp(pushed + rng.i64(0..=(now - pushed).clamp(0, 600)));
+    r.archived = false;
+    r.deleted = false;
+    r.born = born;
+    r
 }
 
 #[cfg(test)]
@@ -739,6 +832,7 @@ mod tests {
         assert!(zero_stars > 1500);
         assert!(u.repos().iter().any(|r| r.stargazers_count > 1000));
         assert_eq!(u.max_id(), *u.all_ids().last().unwrap_or(&0));
+        assert!(u.repos().iter().all(|r| r.born() == 0));
         for r in u.repos().iter().step_by(97) {
             assert_eq!(u.get(r.id).map(|x| x.id), Some(r.id));
             let upper = r.full_name.to_ascii_uppercase();

@@ -1,7 +1,28 @@
 //! `fakehub` binary: serve a generated universe until killed, for scripts and
 //! manual runs against octoshard. Prints exactly one line, the base URL
 //! (GITHUB_API_URL), on stdout; a summary on stderr; optionally writes the
-//! ground truth as JSON. Bad arguments: one line on stderr, exit code 2.
+//! ground truth as JSON (`--truth FILE`: `{"max_id", "now", "advances",
+//! "repos": [{"id", "full_name", "node_id", "deleted"}, ...]}`; with
+//! `--truth-detail` each repository also has `created_at`, `pushed_at`,
+//! `updated_at`, `stargazers_count` and `description`). Bad arguments: one
+//! line on stderr, exit code 2.
+//!
+//! While it runs, scripts can let time pass and re-read the truth over HTTP
+//! (not GitHub's API: no token needed, never charged, limited, faulted or
+//! counted in the stats):
+//!
+//! ```text
+//! # a day of GitHub (Universe::advance_day; every parameter optional:
+//! # days=1, fractions 0, created=0, seed=0); answers the Advance as JSON:
+//! # {"now", "advances", "max_id", "changed", "pushed", "starred", "renamed",
+//! #  "described", "deleted", "created"} (id lists ascending); 422 on a bad value
+//! curl -s -X POST "$GITHUB_API_URL/_fakehub/advance?days=1&pushed=0.05&starred=0.01&renamed=0.005&described=0.01&deleted=0.005&created=50&seed=1"
+//! # the current truth, written like --truth FILE (detail=1: like --truth-detail);
+//! # answers {"path", "repos", "max_id", "now"}; without path the truth is the answer
+//! curl -s -X POST "$GITHUB_API_URL/_fakehub/truth?path=$PWD/truth-day1.json&detail=1"
+//! ```
+//!
+//! Options:
 //!
 //! ```text
 //! fakehub --repos 20000 [--seed 1] [--port 0] [--window-secs 3600]
@@ -13,11 +34,12 @@
 //!         [--fault-5xx F] [--fault-secondary F] [--fault-reset F]
 //!         [--fault-truncate F] [--fault-malformed F] [--fault-seed N]
 //!         [--slow-fraction F] [--slow-ms N] [--latency-ms N]
-//!         [--tokens a,b] [--truth FILE]
+//!         [--tokens a,b] [--truth FILE] [--truth-detail]
 //! ```
 
 use fakehub::{FakeHub, Options, Universe, UniverseConfig};
 use std::io::Write;
+use std::path::Path;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
@@ -26,6 +48,7 @@ struct Args {
     options: Options,
     port: u16,
     truth: Option<String>,
+    truth_detail: bool,
 }
 
 fn value<T: FromStr>(flag: &str, raw: Option<String>) -> Result<T, String> {
@@ -44,6 +67,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         options: Options::default(),
         port: 0,
         truth: None,
+        truth_detail: false,
     };
     while let Some(flag) = it.next() {
         let (flag, inline) = match flag.split_once('=') {
@@ -65,6 +89,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--graphql-timeout-nodes" => o.graphql_timeout_nodes = Some(value(&flag, next())?),
             "--port" => args.port = value(&flag, next())?,
             "--truth" => args.truth = Some(value(&flag, next())?),
+            "--truth-detail" => args.truth_detail = true,
             "--window-secs" => {
                 o.window = Duration::from_secs_f64(value::<f64>(&flag, next()).and_then(|w| {
                     if w.is_finite() && w > 0.0 { Ok(w) } else { Err(format!("{flag} must be positive")) }
@@ -100,32 +125,6 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
     Ok(args)
 }
 
-fn write_truth(path: &str, universe: &Universe) -> std::io::Result<()> {
-    #[derive(serde::Serialize)]
-    struct Entry<'a> {
-        id: u64,
-        full_name: &'a str,
-        node_id: &'a str,
-        deleted: bool,
-    }
-    #[derive(serde::Serialize)]
-    struct Truth<'a> {
-        max_id: u64,
-        repos: Vec<Entry<'a>>,
-    }
-    let truth = Truth {
-        max_id: universe.max_id(),
-        repos: universe
-            .repos()
-            .iter()
-            .map(|r| Entry { id: r.id, full_name: &r.full_name, node_id: &r.node_id, deleted: r.deleted })
-            .collect(),
-    };
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-    serde_json::to_writer(&mut out, &truth)?;
-    out.flush()
-}
-
 fn main() {
     let args = match parse(std::env::args().skip(1)) {
         Ok(args) => args,
@@ -154,7 +153,7 @@ fn main() {
         }
     };
     if let Some(path) = &args.truth
-        && let Err(e) = write_truth(path, hub.universe())
+        && let Err(e) = hub.universe().write_truth(Path::new(path), args.truth_detail)
     {
         eprintln!("fakehub: cannot write {path}: {e}");
         std::process::exit(1);

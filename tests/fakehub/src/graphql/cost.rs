@@ -4,8 +4,26 @@
 //! - requests: every connection asked for `first`/`last` items needs one
 //!   request per parent item, i.e. the product of the `first`/`last` of all
 //!   enclosing connections (a `nodes(ids: L)` list counts as `len(L)`
-//!   parents; `node(id:)` and `repository(...)` as one). A connection asked
-//!   without `first`/`last` (just `totalCount`) is free.
+//!   parents; `node(id:)` and `repository(...)` as one).
+//! - A connection asked without `first`/`last` (count-only, such as
+//!   `history { totalCount }` or `issues(states: OPEN) { totalCount }`; GitHub
+//!   allows that when no `nodes`/`edges` are asked) adds no request and
+//!   multiplies nothing below it. Decision, checked against GitHub's
+//!   documented formula ("Add up the number of requests needed to fulfill
+//!   each unique connection in the call. Assume every request will reach the
+//!   `first` or `last` argument limits", divide by 100, round to the nearest
+//!   whole number, at least 1): the formula counts requests by their
+//!   `first`/`last` limits, and a connection without them fetches no page of
+//!   items (its count is read with the parent object), so it counts for
+//!   nothing. GitHub's charges agree: a published measurement of
+//!   `search(last: 100) { nodes { ... on PullRequest { reviews(last: 100) {
+//!   totalCount } reviewRequests(last: 100) { totalCount } } } }` cost 1 point
+//!   where counting the inner count-only connections would make 201 requests,
+//!   2 points. Hence 100 repositories by node id with `defaultBranchRef {
+//!   target { ... on Commit { history { totalCount } } } }` and plain fields
+//!   cost 1 point (0 requests: the minimum). Known difference: a count-only
+//!   connection that does give `first`/`last` is still charged here (one
+//!   request per parent), which that measurement suggests GitHub does not do.
 //! - cost (points) = requests / 100 rounded to the nearest whole number
 //!   (halves up), at least 1.
 //! - nodes: the sum over those connections of `first`/`last` times the same
@@ -173,6 +191,10 @@ mod tests {
         let frag = "query { repository(owner: \"a\", name: \"b\") { ...F skipped: issues(first: 100) @skip(if: true) { nodes { number } } } } fragment F on Repository { issues(first: 100) { nodes { labels(first: 100) { nodes { name } } } } }";
         let c = cost_of(frag, json!({}));
         assert_eq!((c.requests, c.points()), (101, 1));
+        // A daily refresh's query: 100 ids, count-only history (no first/last): 0 requests, 1 point.
+        let refresh = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Repository { databaseId nameWithOwner pushedAt updatedAt stargazerCount forkCount isArchived description defaultBranchRef { target { ... on Commit { oid history { totalCount } } } } } } }";
+        let c = cost_of(refresh, json!({"ids": ids}));
+        assert_eq!((c.requests, c.nodes, c.points()), (0, 100, 1));
         // The node limit: 100 x 100 x 100 = 1,000,000 nodes.
         let huge = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Repository { issues(first: 100) { nodes { labels(first: 100) { nodes { name } } } } } } }";
         assert!(cost_of(huge, json!({"ids": ids})).nodes > MAX_NODE_LIMIT);

@@ -1,7 +1,9 @@
 //! The root fields: `rateLimit`, `nodes(ids:)`, `node(id:)` and
-//! `repository(owner:, name:)`. Node ids resolve to repositories, issues,
-//! pull requests and users; unknown, hidden and deleted ones are `null` with
-//! a NOT_FOUND error whose `path` names the list index, as on GitHub.
+//! `repository(owner:, name:, followRenames:)`. Node ids resolve to
+//! repositories, issues, pull requests and users; unknown, hidden and deleted
+//! ones are `null` with a NOT_FOUND error whose `path` names the list index,
+//! as on GitHub. `repository` finds a renamed repository by its old name
+//! unless `followRenames: false`.
 
 use super::args::{Field, SelectionSet, arg, str_arg};
 use super::exec::{Exec, Obj, Resolved};
@@ -80,7 +82,14 @@ pub(crate) fn field<'q, 'u>(
         "repository" => {
             let owner = str_arg(field, "owner", exec.vars).unwrap_or_default();
             let name = str_arg(field, "name", exec.vars).unwrap_or_default();
-            let found = exec.universe.by_owner_and_name(&owner, &name).filter(|r| !r.deleted);
+            // `followRenames` (default true) resolves a renamed repository's old name, as on GitHub.
+            let follow = arg(field, "followRenames", exec.vars).and_then(|v| v.as_bool()).unwrap_or(true);
+            let found = match exec.universe.by_owner_and_name(&owner, &name) {
+                Some(repo) => Some(repo),
+                None if follow => exec.universe.renamed_from(&owner, &name),
+                None => None,
+            }
+            .filter(|r| !r.deleted);
             exec.returned += 1;
             if found.is_none() {
                 let message = format!("Could not resolve to a Repository with the name '{owner}/{name}'.");

@@ -1,0 +1,197 @@
+//! Controls for scripts driving a running fakehub over HTTP (bash
+//! benchmarks of daily refreshes), under `/_fakehub/`. They are not GitHub:
+//! no authentication, no budget, no secondary limit, no faults, no latency,
+//! and they are left out of [`crate::Stats`].
+//!
+//! - `POST /_fakehub/advance?days=1&pushed=0.05&starred=0.01&renamed=0.005&described=0.01&deleted=0.005&created=50&seed=1`
+//!   runs [`Universe::advance_day`] (every parameter optional: `days` 1,
+//!   fractions 0, `created` 0, `seed` 0) and answers the [`Advance`] as JSON:
+//!   `{"now", "advances", "max_id", "changed", "pushed", "starred",
+//!   "renamed", "described", "deleted", "created"}` (id lists ascending). A
+//!   bad parameter is 422 with a message.
+//! - `POST /_fakehub/truth?path=FILE[&detail=1]` writes the current ground
+//!   truth to FILE as the binary's `--truth FILE` does ([`Universe::write_truth`])
+//!   and answers `{"path", "repos", "max_id", "now"}`; without `path` the
+//!   truth itself is the answer. 500 with a message if FILE cannot be written.
+
+use crate::advance::{Advance, DayChanges};
+use crate::http::{Request, Response};
+use crate::universe::Universe;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::Path;
+
+/// Which control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Control {
+    Advance,
+    Truth,
+}
+
+impl Control {
+    pub fn parse(method: &str, what: &str) -> Option<Control> {
+        match (method, what) {
+            ("POST", "advance") => Some(Control::Advance),
+            ("POST" | "GET", "truth") => Some(Control::Truth),
+            _ => None,
+        }
+    }
+
+    pub fn key(&self) -> &'static str {
+        match self {
+            Control::Advance => "/_fakehub/advance",
+            Control::Truth => "/_fakehub/truth",
+        }
+    }
+}
+
+/// Answer a control request (runs on a blocking thread: advances take a while).
+pub(crate) fn handle(control: Control, request: &Request, universe: &Universe) -> Response {
+    match control {
+        Control::Advance => advance(request, universe),
+        Control::Truth => truth(request, universe),
+    }
+}
+
+fn invalid(message: String) -> Response {
+    Response::json(422, &json!({"message": message}))
+}
+
+fn param<T: std::str::FromStr>(request: &Request, name: &str, default: T) -> Result<T, Response> {
+    match request.query_param(name).map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => v.parse().map_err(|_| invalid(format!("{name}: invalid value {v:?}"))),
+    }
+}
+
+fn fraction(request: &Request, name: &str) -> Result<f64, Response> {
+    let f: f64 = param(request, name, 0.0)?;
+    if (0.0..=1.0).contains(&f) { Ok(f) } else { Err(invalid(format!("{name}: {f} is not within 0..=1"))) }
+}
+
+fn advance_params(request: &Request) -> Result<(u32, DayChanges, u64), Response> {
+    let changes = DayChanges {
+        pushed: fraction(request, "pushed")?,
+        starred: fraction(request, "starred")?,
+        renamed: fraction(request, "renamed")?,
+        described: fraction(request, "described")?,
+        deleted: fraction(request, "deleted")?,
+        created: param(request, "created", 0)?,
+    };
+    Ok((param(request, "days", 1)?, changes, param(request, "seed", 0)?))
+}
+
+fn advance(request: &Request, universe: &Universe) -> Response {
+    let (days, changes, seed) = match advance_params(request) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    if universe.advances() + 1 >= crate::timeline::MAX_STATES {
+        return invalid(format!("at most {} advances", crate::timeline::MAX_STATES - 1));
+    }
+    let done = universe.advance_day(days, &changes, seed);
+    Response::json(200, &advance_json(&done, universe))
+}
+
+/// An [`Advance`] as the control endpoint answers it.
+pub(crate) fn advance_json(a: &Advance, universe: &Universe) -> Value {
+    json!({
+        "now": a.now.to_string(),
+        "advances": universe.advances(),
+        "max_id": universe.max_id(),
+        "changed": a.changed,
+        "pushed": a.pushed,
+        "starred": a.starred,
+        "renamed": a.renamed,
+        "described": a.described,
+        "deleted": a.deleted,
+        "created": a.created,
+    })
+}
+
+fn truth(request: &Request, universe: &Universe) -> Response {
+    let detail = matches!(request.query_param("detail"), Some("1" | "true"));
+    match request.query_param("path").filter(|p| !p.is_empty()) {
+        None => {
+            let mut body = Vec::new();
+            match universe.truth_to(&mut body, detail) {
+                Ok(()) => Response::json_bytes(200, body),
+                Err(e) => Response::json(500, &json!({"message": e.to_string()})),
+            }
+        }
+        Some(path) => match universe.write_truth(Path::new(path), detail) {
+            Ok(()) => Response::json(
+                200,
+                &json!({"path": path, "repos": universe.repos().len(), "max_id": universe.max_id(), "now": universe.now()}),
+            ),
+            Err(e) => Response::json(500, &json!({"message": format!("cannot write {path}: {e}")})),
+        },
+    }
+}
+
+impl Universe {
+    /// Write the ground truth as JSON to `path` (what `fakehub --truth FILE`
+    /// and `POST /_fakehub/truth?path=FILE` write): `{"max_id", "now",
+    /// "advances", "repos": [{"id", "full_name", "node_id", "deleted"}, ...]}`
+    /// with every public repository (deleted ones included) by id as it is
+    /// now. With `detail`, each repository also has `created_at`,
+    /// `pushed_at`, `updated_at`, `stargazers_count` and `description` (what
+    /// a daily refresh should have caught up with).
+    pub fn write_truth(&self, path: &Path, detail: bool) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        self.truth_to(&mut out, detail)?;
+        out.flush()
+    }
+
+    /// [`Universe::write_truth`] into any writer.
+    pub fn truth_to(&self, out: &mut impl Write, detail: bool) -> std::io::Result<()> {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            id: u64,
+            full_name: &'a str,
+            node_id: &'a str,
+            deleted: bool,
+            #[serde(flatten)]
+            detail: Option<Detail<'a>>,
+        }
+        #[derive(Serialize)]
+        struct Detail<'a> {
+            created_at: crate::Timestamp,
+            pushed_at: crate::Timestamp,
+            updated_at: crate::Timestamp,
+            stargazers_count: u32,
+            description: Option<&'a str>,
+        }
+        #[derive(Serialize)]
+        struct Truth<'a> {
+            max_id: u64,
+            now: crate::Timestamp,
+            advances: usize,
+            repos: Vec<Entry<'a>>,
+        }
+        let truth = Truth {
+            max_id: self.max_id(),
+            now: self.now(),
+            advances: self.advances(),
+            repos: self
+                .repos()
+                .iter()
+                .map(|r| Entry {
+                    id: r.id,
+                    full_name: &r.full_name,
+                    node_id: &r.node_id,
+                    deleted: r.deleted,
+                    detail: detail.then_some(Detail {
+                        created_at: r.created_at,
+                        pushed_at: r.pushed_at,
+                        updated_at: r.updated_at,
+                        stargazers_count: r.stargazers_count,
+                        description: r.description.as_deref(),
+                    }),
+                })
+                .collect(),
+        };
+        serde_json::to_writer(&mut *out, &truth).map_err(std::io::Error::other)
+    }
+}
