@@ -114,7 +114,7 @@ truth = json.load(open(os.path.join(work, "truth.json")))
 want = [(r["id"], r["full_name"], r["node_id"]) for r in truth["repos"] if not r["deleted"]]
 conn = sqlite3.connect(os.path.join(work, "merged.sqlite"))
 got = conn.execute("SELECT id, full_name, node_id FROM repositories ORDER BY id").fetchall()
-requests, cost = conn.execute("SELECT count(*), sum(cost) FROM api_requests").fetchone()
+requests, cost = conn.execute("SELECT sum(requests), sum(cost) FROM api_request_totals").fetchone()
 merge_kib, _ = open(os.path.join(work, "merge.txt")).read().split()
 big_counts = shard_repos("shards-big")
 

@@ -29,7 +29,7 @@ db, truth, start, end = sys.argv[1], json.load(open(sys.argv[2])), float(sys.arg
 conn = sqlite3.connect(db)
 got = conn.execute("SELECT id, full_name, node_id FROM repositories ORDER BY id").fetchall()
 want = [(r["id"], r["full_name"], r["node_id"]) for r in truth["repos"]]
-requests, cost = conn.execute("SELECT count(*), sum(cost) FROM api_requests").fetchone()
+requests, cost = conn.execute("SELECT sum(requests), sum(cost) FROM api_request_totals").fetchone()
 print(f"repositories: {len(got)} stored, {len(want)} in the ground truth")
 print(f"requests: {requests} ({cost} budget points); wall time {end - start:.2f} s")
 if got != want:

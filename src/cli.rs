@@ -160,6 +160,10 @@ pub struct PlanOptionsArgs {
     /// table choosing the repositories to crawl (e.g. "stargazers_count >= 50").
     #[arg(long = "where", env = "OCTOSHARD_WHERE", value_name = "SQL")]
     pub filter: Option<String>,
+    /// With `--source refresh:FILE`: do not list the ids above that database's highest for new
+    /// repositories (refresh only what it holds).
+    #[arg(long)]
+    pub no_discover: bool,
 }
 
 /// `plan` arguments.
@@ -260,6 +264,10 @@ pub struct MergeArgs {
     /// Where to write leftovers.yaml for unfinished work (default: <out>.leftovers).
     #[arg(long, value_name = "DIR")]
     pub leftovers: Option<PathBuf>,
+    /// Keep every request's row in the merged `api_requests` (default: only the totals per
+    /// plan, shard, hour, kind, status and credential in `api_request_totals`).
+    #[arg(long, env = "OCTOSHARD_KEEP_REQUESTS")]
+    pub keep_requests: bool,
     /// .sqlite / .sqlite.gz files, or folders searched recursively.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
@@ -280,6 +288,9 @@ pub struct RunArgs {
     /// A database from an earlier crawl, for conditional requests (see `crawl --previous`).
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
+    /// Keep every request's row in the merged `api_requests` (see `merge --keep-requests`).
+    #[arg(long, env = "OCTOSHARD_KEEP_REQUESTS")]
+    pub keep_requests: bool,
     /// The merged database to write.
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -400,6 +411,7 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
         probes: options.probes,
         today,
         filter: options.filter.clone().filter(|condition| !condition.trim().is_empty()),
+        discover: !options.no_discover,
     })
 }
 
@@ -408,6 +420,7 @@ fn plan_needs_github(request: &PlanRequest) -> bool {
     match &request.source {
         Source::Ids { to: None, .. } | Source::Search(_) => true,
         Source::Ids { .. } => request.probes > 0,
+        Source::Refresh(_) => request.discover,
         _ => false,
     }
 }
@@ -765,6 +778,7 @@ fn merge_command(args: MergeArgs, actions: &ActionsEnv) -> Result<()> {
         inputs: args.inputs,
         out: args.out,
         plan_dir: args.plan,
+        keep_requests: args.keep_requests,
     };
     let group = actions::group("octoshard merge");
     let report = merge::merge(&request)?;
@@ -840,6 +854,7 @@ async fn run_command(args: RunArgs, actions: &ActionsEnv) -> Result<()> {
         out: args.out,
         deadline: parse_deadline(args.deadline.as_deref())?,
         previous: args.previous,
+        keep_requests: args.keep_requests,
     };
     let github = Arc::new(github_client(&args.network)?);
     needs_token_for(&request.plan.collect, &github)?;

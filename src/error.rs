@@ -104,7 +104,9 @@ impl Error {
             Error::Source(_) | Error::Manifest(_) | Error::Usage(_) | Error::InputsRefused { .. } => true,
             Error::Plan(PlanError::Invalid { .. } | PlanError::Input { .. }) => true,
             Error::Github(error) | Error::Crawl(CrawlError::Github(error)) => error.is_input_error(),
-            Error::Crawl(CrawlError::OtherShard { .. } | CrawlError::NeedsToken { .. }) => true,
+            Error::Crawl(
+                CrawlError::OtherShard { .. } | CrawlError::NeedsToken { .. } | CrawlError::RefreshWithoutPrevious,
+            ) => true,
             Error::Merge(MergeError::NothingUsable { .. } | MergeError::Plan { .. }) => true,
             Error::Crawl(CrawlError::Store(StoreError::Incompatible { .. })) => true,
             Error::Store(StoreError::Incompatible { .. }) => true,

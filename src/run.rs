@@ -28,6 +28,8 @@ pub struct RunRequest {
     pub deadline: Option<Duration>,
     /// A database from an earlier crawl, for conditional requests (see [`CrawlRequest::previous`]).
     pub previous: Option<PathBuf>,
+    /// Keep every request's row in the merged file (see [`MergeRequest::keep_requests`]).
+    pub keep_requests: bool,
 }
 
 /// What `run` did.
@@ -46,6 +48,24 @@ pub struct RunReport {
 /// Plans, crawls and merges. A run that fails before any shard stored anything removes the
 /// working folder it created, so bad input leaves nothing behind.
 pub async fn run(github: Arc<GitHub>, request: &RunRequest) -> Result<RunReport> {
+    // A refresh compares with, and merges onto, the database it refreshes.
+    let mut request = std::borrow::Cow::Borrowed(request);
+    if let plan::Source::Refresh(refreshed) = &request.plan.source {
+        match &request.previous {
+            Some(previous) if previous != refreshed => {
+                return Err(Error::Usage(format!(
+                    "--previous {} and --source refresh:{} name different databases; a refresh compares with the one it refreshes",
+                    previous.display(),
+                    refreshed.display()
+                )));
+            }
+            _ => {
+                let refreshed = refreshed.clone();
+                request.to_mut().previous = Some(refreshed);
+            }
+        }
+    }
+    let request = request.as_ref();
     let facts = plan::gather(Some(&github), &request.plan).await?;
     let plan = plan::make_plan(&request.plan, &facts)?;
     let mut work_dir = request.out.as_os_str().to_os_string();
@@ -123,11 +143,17 @@ async fn plan_crawl_merge(
         }
     }
     crawls.sort_by(|a, b| a.shard.cmp(&b.shard));
+    // A refresh's shards hold what changed; the rest comes from the database it refreshes.
+    let mut inputs = vec![shard_dir];
+    if let plan::Source::Refresh(refreshed) = &request.plan.source {
+        inputs.push(refreshed.clone());
+    }
     let report = merge::merge(&MergeRequest {
-        inputs: vec![shard_dir],
+        inputs,
         out: request.out.clone(),
         plan_dir: Some(plan_dir),
         leftovers_dir: leftovers_dir(&request.out),
+        keep_requests: request.keep_requests,
     })?;
     if report.is_complete() && failed.is_empty() {
         std::fs::remove_dir_all(work_dir).map_err(|source| Error::Io { path: work_dir.to_path_buf(), source })?;

@@ -125,7 +125,7 @@ fn work_item() -> impl Strategy<Value = WorkItem> {
         (0u64..20, 0u64..20),
     );
     prop_oneof![
-        id_range.prop_map(|(from, to)| WorkItem::IdRange { from, to }),
+        id_range.prop_map(|(from, to)| WorkItem::IdRange { from, to, discover: None }),
         (query, prop::option::of(sort), prop::option::of(any::<u32>()))
             .prop_map(|(query, sort, limit)| WorkItem::Search { query, sort, limit }),
         (login(), any::<bool>()).prop_map(|(login, org)| WorkItem::OwnerRepos {
@@ -614,7 +614,7 @@ fn good_shard() -> &'static (Vec<u8>, Vec<u8>) {
         ] {
             store.set_meta(key, value).unwrap();
         }
-        store.init_work(PLAN_ID, SHARD, &[WorkItem::IdRange { from: 0, to: 10 }]).unwrap();
+        store.init_work(PLAN_ID, SHARD, &[WorkItem::IdRange { from: 0, to: 10, discover: None }]).unwrap();
         let run = store.start_run(PLAN_ID, SHARD).unwrap();
         let rows: Vec<RepositoryRow> = (3..5)
             .map(|id| RepositoryRow {
@@ -749,6 +749,7 @@ proptest! {
             out: out.clone(),
             plan_dir: None,
             leftovers_dir: dir.path().join("leftovers"),
+            keep_requests: true,
         };
         let error = octoshard::merge::merge(&request).expect_err("nothing usable");
         let message = error.to_string();
@@ -780,6 +781,7 @@ proptest! {
             out: out.clone(),
             plan_dir: None,
             leftovers_dir: dir.path().join("leftovers"),
+            keep_requests: true,
         };
         let report = match octoshard::merge::merge(&request) {
             Ok(report) => report,
@@ -847,6 +849,7 @@ fn the_good_shard_merges_alone() {
         out: dir.path().join("merged.sqlite"),
         plan_dir: None,
         leftovers_dir: dir.path().join("leftovers"),
+        keep_requests: true,
     };
     let report = octoshard::merge::merge(&request).unwrap();
     assert!(report.is_complete(), "{report:?}");

@@ -20,7 +20,7 @@ pub(super) const FIELDS: &str = "id databaseId nameWithOwner name owner { login 
       repositoryTopics(first: 20) { nodes { topic { name } } }
       stargazerCount forkCount watchers { totalCount } issues(states: OPEN) { totalCount }
       licenseInfo { spdxId key }
-      defaultBranchRef { name }
+      defaultBranchRef { name target { oid } }
       isFork isArchived diskUsage createdAt updatedAt pushedAt";
 
 /// The repository fields a crawl asks for: [`FIELDS`], and the counts that size its streams when
@@ -110,7 +110,7 @@ pub(super) async fn drain(
 }
 
 /// Why node `index` came back null, from the errors array (`not_found` when GitHub says nothing).
-fn reason(errors: &[GraphqlError], index: usize) -> String {
+pub(super) fn reason(errors: &[GraphqlError], index: usize) -> String {
     errors
         .iter()
         .find(|e| e.index_in("nodes") == Some(index))
@@ -158,6 +158,7 @@ pub(super) fn row(id: u64, node: &Value, now: &str) -> RepositoryRow {
         etag: None,
         watchers_count: number("/watchers/totalCount"),
         detail_fetched_at: Some(now.to_string()),
+        head_sha: text("/defaultBranchRef/target/oid"),
     }
 }
 

@@ -8,6 +8,7 @@ mod id_range;
 mod names;
 mod paged;
 mod progress;
+mod refresh;
 pub mod streams;
 
 use std::path::{Path, PathBuf};
@@ -139,6 +140,11 @@ pub enum CrawlError {
         /// Why.
         reason: String,
     },
+    /// A refresh manifest without the database it refreshes.
+    #[error(
+        "this shard refreshes an earlier database: give it as --previous FILE (the one `plan --source refresh:FILE` read)"
+    )]
+    RefreshWithoutPrevious,
     /// Deep collection asked for without a token (GraphQL needs one).
     #[error("collecting {collect} needs a token: GitHub's GraphQL API does not answer anonymous requests")]
     NeedsToken {
@@ -192,6 +198,12 @@ fn is_gzip_name(path: &Path) -> bool {
 pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSummary, CrawlError> {
     let manifest = &request.manifest;
     let shard = manifest.shard.name.as_str();
+    if request.previous.is_none() && manifest.work.iter().any(|item| matches!(item, WorkItem::Refresh { .. })) {
+        return Err(CrawlError::RefreshWithoutPrevious);
+    }
+    if manifest.work.iter().any(|item| matches!(item, WorkItem::Refresh { .. })) && github.is_anonymous() {
+        return Err(CrawlError::NeedsToken { collect: "a refresh's check".into() });
+    }
     let work_path = working_path(&request.out);
     let io = |path: &Path| {
         let path = path.to_path_buf();
@@ -349,7 +361,7 @@ async fn crawl_items(
         store.begin_item(shard, state.idx)?;
         let cursor = state.cursor.as_deref();
         let outcome = match &state.item {
-            WorkItem::IdRange { from, to } => {
+            WorkItem::IdRange { from, to, .. } => {
                 id_range::crawl(context, store, progress, (state.idx, *from, *to), cursor).await
             }
             WorkItem::RepoNames { names } => {
@@ -357,6 +369,9 @@ async fn crawl_items(
             }
             WorkItem::RepoNodes { repos } => {
                 names::crawl(context, store, progress, state.idx, names::Wanted::Nodes(repos), cursor).await
+            }
+            WorkItem::Refresh { date, repos } => {
+                refresh::crawl(context, store, progress, state.idx, date, repos, cursor).await
             }
             item => paged::crawl(context, store, progress, state.idx, item, cursor).await,
         };

@@ -38,7 +38,10 @@ fn listing(item: &WorkItem) -> (String, RequestKind) {
             (format!("/orgs/{login}/repos?type=all&sort=full_name&per_page=100"), RequestKind::Listing)
         }
         WorkItem::Starred { login } => (format!("/users/{login}/starred?per_page=100"), RequestKind::Listing),
-        WorkItem::IdRange { .. } | WorkItem::RepoNames { .. } | WorkItem::RepoNodes { .. } => {
+        WorkItem::IdRange { .. }
+        | WorkItem::RepoNames { .. }
+        | WorkItem::RepoNodes { .. }
+        | WorkItem::Refresh { .. } => {
             unreachable!("not a page-based listing")
         }
     }

@@ -36,6 +36,10 @@ pub struct CrawlStats {
     pub gone: u64,
     /// Rows of deep collection written (pull requests, issues, runs, contributors, commits).
     pub stream_rows: u64,
+    /// Repositories a refresh checked.
+    pub checked: u64,
+    /// Of those, changed (collected again).
+    pub changed: u64,
     /// Wall time of the crawl.
     pub elapsed: Duration,
 }
@@ -103,6 +107,14 @@ impl Progress {
     /// Counts a committed detail batch.
     pub fn detail(&mut self, detailed: u64, gone: u64, records: &[RequestRecord]) {
         self.stats.detailed += detailed;
+        self.stats.gone += gone;
+        self.count(records);
+    }
+
+    /// Counts a batch of a refresh's checks: checked, changed and gone repositories.
+    pub fn checked(&mut self, checked: u64, changed: u64, gone: u64, records: &[RequestRecord]) {
+        self.stats.checked += checked;
+        self.stats.changed += changed;
         self.stats.gone += gone;
         self.count(records);
     }

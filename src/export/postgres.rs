@@ -191,20 +191,28 @@ async fn ensure(tx: &Transaction<'_>, table: &Table, server: &str) -> Result<Fou
         }
         return Ok(Found::Created);
     }
+    let incompatible = |what: String| ExportError::Incompatible {
+        table: table.name.clone(),
+        server: server.to_string(),
+        reason: what,
+    };
+    let mut added = Vec::new();
     for (name, kind) in &wanted {
         let found = existing.iter().find(|row| row.get::<_, String>(0) == *name).map(|row| row.get::<_, String>(1));
-        let incompatible = |what: String| ExportError::Incompatible {
-            table: table.name.clone(),
-            server: server.to_string(),
-            reason: what,
-        };
         match found {
-            None => return Err(incompatible(format!("it has no column `{name}`"))),
+            // The key must be there: without it the table is not one octoshard made.
+            None if key(table).contains(name) => return Err(incompatible(format!("it has no column `{name}`"))),
+            // A column a later schema added: added to the table, empty for the rows already there.
+            None => added.push(format!("ADD COLUMN {} {}", quote(name), pg_type(*kind))),
             Some(found) if found != pg_type(*kind) => {
                 return Err(incompatible(format!("column `{name}` is {found}, octoshard writes {}", pg_type(*kind))));
             }
             Some(_) => {}
         }
+    }
+    if !added.is_empty() {
+        tracing::info!("{}: adding {} column(s) of a newer schema at {server}", table.name, added.len());
+        tx.batch_execute(&format!("ALTER TABLE {} {}", quote(&table.name), added.join(", "))).await.map_err(failed)?;
     }
     Ok(Found::Existing)
 }

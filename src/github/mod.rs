@@ -81,6 +81,8 @@ pub enum RequestKind {
     RepositoryDetail,
     /// GraphQL `repository(owner:, name:)` lookups of named repositories.
     RepositoryLookup,
+    /// GraphQL `nodes(ids:)` batches of a refresh's change signals.
+    RepositoryCheck,
     /// `GET /search/repositories` (its own budget: 30 a minute).
     Search,
     /// Page-based listings: `/users/{u}/repos`, `/orgs/{o}/repos`, `/users/{u}/starred`.
@@ -103,6 +105,7 @@ impl RequestKind {
         match self {
             RequestKind::ListRepositories => "list_repositories",
             RequestKind::RepositoryDetail => "repository_detail",
+            RequestKind::RepositoryCheck => "repository_check",
             RequestKind::Probe => "probe",
             RequestKind::RepositoryLookup => "repository_lookup",
             RequestKind::Search => "search",
@@ -117,7 +120,10 @@ impl RequestKind {
     /// The rate-limit resource that pays for this kind.
     pub fn resource(self) -> &'static str {
         match self {
-            RequestKind::RepositoryDetail | RequestKind::RepositoryLookup | RequestKind::DeepQuery => "graphql",
+            RequestKind::RepositoryDetail
+            | RequestKind::RepositoryCheck
+            | RequestKind::RepositoryLookup
+            | RequestKind::DeepQuery => "graphql",
             RequestKind::Search => "search",
             _ => "core",
         }

@@ -278,7 +278,9 @@ mod tests {
         let mut store = Store::open(&path).unwrap();
         store.set_meta("plan_id", "p").unwrap();
         store.set_meta("shard", "shard-0000").unwrap();
-        store.init_work("p", "shard-0000", &[crate::plan::WorkItem::IdRange { from: 0, to: 10 }]).unwrap();
+        store
+            .init_work("p", "shard-0000", &[crate::plan::WorkItem::IdRange { from: 0, to: 10, discover: None }])
+            .unwrap();
         store.conn().execute_batch("UPDATE work_items SET spec = '{\"kind\":\"id_range\",\"from\":0,\"to\"'").unwrap();
         store.close_for_transfer().unwrap();
         let Err(Inspection::Refused(reason)) = inspect(&path, 0, dir.path(), &expected) else {

@@ -54,13 +54,15 @@ pub fn unfinished(store: &Store, plans: &BTreeMap<String, PlanRow>) -> Result<Ve
         // Every collect list fetches detail (streams are sized by it), so listed rows without
         // it, or with streams not all collected, are work left in their range.
         let pending = match &state.item {
-            WorkItem::IdRange { from, to } => {
+            WorkItem::IdRange { from, to, .. } => {
                 Waiting { first_id: first_waiting(store, *from, *to)?, names: Vec::new() }
             }
             WorkItem::RepoNames { names } => {
                 Waiting { first_id: None, names: names_with_pending_streams(store, names)? }
             }
-            WorkItem::RepoNodes { repos } => Waiting { first_id: None, names: ids_with_pending_streams(store, repos)? },
+            WorkItem::RepoNodes { repos } | WorkItem::Refresh { repos, .. } => {
+                Waiting { first_id: None, names: ids_with_pending_streams(store, repos)? }
+            }
             _ => Waiting::default(),
         };
         let Some(leftover) = remaining(state, &pending) else { continue };
@@ -135,12 +137,12 @@ fn first_waiting(store: &Store, from: u64, to: u64) -> Result<Option<u64>, Store
 
 /// True when completed work items cover `work`: id ranges whose union spans it, or the same item.
 fn covered<'a>(work: &WorkItem, done: impl Iterator<Item = &'a WorkState>) -> bool {
-    let WorkItem::IdRange { from, to } = work else {
+    let WorkItem::IdRange { from, to, .. } = work else {
         return done.into_iter().any(|state| &state.item == work);
     };
     let mut ranges: Vec<(u64, u64)> = done
         .filter_map(|state| match state.item {
-            WorkItem::IdRange { from, to } => Some((from, to)),
+            WorkItem::IdRange { from, to, .. } => Some((from, to)),
             _ => None,
         })
         .collect();
@@ -170,7 +172,7 @@ pub fn remaining(state: &WorkState, waiting: &Waiting) -> Option<Leftover> {
         _ => "deadline",
     };
     let work = match &state.item {
-        WorkItem::IdRange { from, to } => {
+        WorkItem::IdRange { from, to, discover } => {
             let done_through = state.cursor.as_deref().and_then(|c| c.parse::<u64>().ok());
             let mut start = match done_through {
                 Some(since) => (*from).max(since.saturating_add(1)),
@@ -183,7 +185,7 @@ pub fn remaining(state: &WorkState, waiting: &Waiting) -> Option<Leftover> {
             if start >= *to {
                 return None;
             }
-            WorkItem::IdRange { from: start, to: *to }
+            WorkItem::IdRange { from: start, to: *to, discover: discover.clone() }
         }
         WorkItem::RepoNames { names } => {
             let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(names.len());
@@ -203,6 +205,18 @@ pub fn remaining(state: &WorkState, waiting: &Waiting) -> Option<Leftover> {
                 return None;
             }
             WorkItem::RepoNodes { repos: left }
+        }
+        // Checked and changed but not collected yet, or not checked yet: checked again (against
+        // the same earlier database, they are still changed).
+        WorkItem::Refresh { date, repos } => {
+            let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(repos.len());
+            let mut left: Vec<(u64, String)> =
+                repos[..done].iter().filter(|(id, _)| waiting.names.contains(&id.to_string())).cloned().collect();
+            left.extend_from_slice(&repos[done..]);
+            if left.is_empty() {
+                return None;
+            }
+            WorkItem::Refresh { date: date.clone(), repos: left }
         }
         // Page-based listings restart from their first page: pages shift as repositories are
         // added, so a page number from an earlier crawl does not say what is done.
@@ -238,7 +252,7 @@ mod tests {
             plan_id: "p".into(),
             shard: "shard-0001".into(),
             idx: 0,
-            item: WorkItem::IdRange { from: 100, to: 200 },
+            item: WorkItem::IdRange { from: 100, to: 200, discover: None },
             status,
             cursor: cursor.map(str::to_string),
             attempts: 1,
@@ -253,13 +267,16 @@ mod tests {
         assert_eq!(remaining(&state(WorkStatus::Completed, Some("199")), &Waiting::default()), None);
         assert_eq!(
             remaining(&state(WorkStatus::Pending, None), &Waiting::default()).unwrap().work,
-            WorkItem::IdRange { from: 100, to: 200 }
+            WorkItem::IdRange { from: 100, to: 200, discover: None }
         );
         let left = remaining(&state(WorkStatus::Pending, Some("150")), &Waiting::default()).unwrap();
-        assert_eq!((left.work, left.reason.as_str()), (WorkItem::IdRange { from: 151, to: 200 }, "deadline"));
+        assert_eq!(
+            (left.work, left.reason.as_str()),
+            (WorkItem::IdRange { from: 151, to: 200, discover: None }, "deadline")
+        );
         assert_eq!(
             remaining(&state(WorkStatus::Failed, Some("40")), &Waiting::default()).unwrap().work,
-            WorkItem::IdRange { from: 100, to: 200 }
+            WorkItem::IdRange { from: 100, to: 200, discover: None }
         );
         assert_eq!(remaining(&state(WorkStatus::Processing, Some("199")), &Waiting::default()), None);
     }
@@ -272,12 +289,12 @@ mod tests {
     fn rows_waiting_for_detail_pull_the_range_back() {
         // Regression (issue 10.2): listed up to 150, detail stored only below 120.
         let left = remaining(&state(WorkStatus::Pending, Some("150")), &at(120)).unwrap();
-        assert_eq!(left.work, WorkItem::IdRange { from: 120, to: 200 });
+        assert_eq!(left.work, WorkItem::IdRange { from: 120, to: 200, discover: None });
         let left = remaining(&state(WorkStatus::Processing, Some("199")), &at(190)).unwrap();
-        assert_eq!(left.work, WorkItem::IdRange { from: 190, to: 200 });
+        assert_eq!(left.work, WorkItem::IdRange { from: 190, to: 200, discover: None });
         // A pending row outside the range says nothing about it.
         let left = remaining(&state(WorkStatus::Pending, Some("150")), &at(20)).unwrap();
-        assert_eq!(left.work, WorkItem::IdRange { from: 151, to: 200 });
+        assert_eq!(left.work, WorkItem::IdRange { from: 151, to: 200, discover: None });
     }
 
     #[test]
@@ -286,12 +303,12 @@ mod tests {
             ranges
                 .iter()
                 .map(|&(from, to)| WorkState {
-                    item: WorkItem::IdRange { from, to },
+                    item: WorkItem::IdRange { from, to, discover: None },
                     ..state(WorkStatus::Completed, None)
                 })
                 .collect()
         };
-        let work = WorkItem::IdRange { from: 150, to: 200 };
+        let work = WorkItem::IdRange { from: 150, to: 200, discover: None };
         assert!(covered(&work, done(&[(180, 200), (100, 160), (160, 181)]).iter()));
         assert!(!covered(&work, done(&[(100, 160), (161, 200)]).iter()));
         assert!(!covered(&work, done(&[(150, 199)]).iter()));

@@ -27,6 +27,9 @@ pub struct MergeRequest {
     pub plan_dir: Option<PathBuf>,
     /// Where to write `leftovers.yaml` when work is unfinished.
     pub leftovers_dir: PathBuf,
+    /// Keep every request's row in `api_requests` (the totals in `api_request_totals` are
+    /// always kept).
+    pub keep_requests: bool,
 }
 
 /// An input that was merged.
@@ -192,7 +195,7 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     // Merged databases first, oldest first, then the shards: rows and work items keep the newest
     // version whatever the order, and the plan's own files come last for its metadata.
     for candidate in merged_inputs.iter().chain(newest.values()) {
-        taken.push(fold(&mut output, candidate)?);
+        taken.push(fold(&mut output, candidate, request.keep_requests)?);
     }
     let expected: Vec<String> = match &plan {
         Some((_, manifests)) => manifests.iter().map(|m| m.shard.name.clone()).collect(),
@@ -243,6 +246,8 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
         output.set_meta("shard_count", &count.to_string())?;
     }
     let repositories = output.repository_count()?;
+    discovery_log(&output)?;
+    forget_gone_forks(&output)?;
     full_text_index(&output)?;
     output.close_for_transfer()?;
     temporary.persist(&request.out).map_err(|e| MergeError::Io { path: request.out.clone(), source: e.error })?;
@@ -275,7 +280,7 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
 }
 
 /// Copies one checked input into the output in one transaction.
-fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, StoreError> {
+fn fold(output: &mut Store, candidate: &inputs::Candidate, keep_requests: bool) -> Result<Taken, StoreError> {
     let path = candidate.path.clone();
     let sql = |source| StoreError::Sqlite { path: path.clone(), source };
     output.conn().execute("ATTACH DATABASE ?1 AS src", [candidate.database.to_string_lossy()]).map_err(sql)?;
@@ -309,7 +314,8 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
         // later) merges the same way: the newest version of each key wins.
         for table in entity_tables(&tx)? {
             tx.execute(&table.upsert_sql(), [])?;
-            if table.columns.iter().any(|c| c == "repo_id") {
+            let history = crate::store::HISTORY_TABLES.contains(&table.name.as_str());
+            if table.columns.iter().any(|c| c == "repo_id") && !history {
                 tx.execute(
                     &format!(
                         "DELETE FROM main.{0} WHERE EXISTS (SELECT 1 FROM main.tombstones t
@@ -359,24 +365,56 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
         )?;
         tx.execute("INSERT OR REPLACE INTO main.missing_repositories SELECT * FROM src.missing_repositories", [])?;
         tx.execute(
+            "INSERT INTO main.repository_discovery_log SELECT * FROM src.repository_discovery_log WHERE true
+             ON CONFLICT (plan_id, id_from) DO UPDATE SET id_to = excluded.id_to,
+                new_repositories = excluded.new_repositories, status = excluded.status, updated_at = excluded.updated_at
+             WHERE excluded.updated_at > main.repository_discovery_log.updated_at",
+            [],
+        )?;
+        tx.execute(
             "INSERT INTO main.shard_runs (plan_id, shard, started_at, finished_at, status, repositories, requests, error, tool_version)
              SELECT plan_id, shard, started_at, finished_at, status, repositories, requests, error, tool_version FROM src.shard_runs",
             [],
         )?;
+        if keep_requests {
+            tx.execute(
+                "INSERT INTO main.api_requests
+                    (shard, at, kind, path, status, cost, latency_ms, attempt, credential, error, waited_ms, conditional)
+                 SELECT shard, at, kind, path, status, cost, latency_ms, attempt, credential, error, waited_ms, conditional
+                 FROM src.api_requests",
+                [],
+            )?;
+        }
+        // Totals: a merged input's as they are; a shard's summed from its raw rows (all of its
+        // requests, resumed runs included, so they replace what an earlier merge counted).
+        let replace = "ON CONFLICT (plan_id, shard, hour, kind, status, credential) DO UPDATE SET
+             requests = excluded.requests, retries = excluded.retries, cost = excluded.cost,
+             conditional = excluded.conditional, latency_ms = excluded.latency_ms, waited_ms = excluded.waited_ms";
         tx.execute(
-            "INSERT INTO main.api_requests
-                (shard, at, kind, path, status, cost, latency_ms, attempt, credential, error, waited_ms, conditional)
-             SELECT shard, at, kind, path, status, cost, latency_ms, attempt, credential, error, waited_ms, conditional
-             FROM src.api_requests",
+            &format!("INSERT INTO main.api_request_totals SELECT * FROM src.api_request_totals WHERE true {replace}"),
             [],
         )?;
+        if candidate.shard.is_some() {
+            tx.execute(
+                &format!(
+                    "INSERT INTO main.api_request_totals
+                     SELECT ?1, shard, substr(at, 1, 13), kind, status, credential, count(*), sum(attempt > 1), sum(cost),
+                            sum(conditional), sum(latency_ms), sum(waited_ms)
+                     FROM src.api_requests GROUP BY 2, 3, 4, 5, 6 {replace}"
+                ),
+                [&candidate.plan_id],
+            )?;
+        }
         let count = |sql: &str| tx.query_row(sql, [], |row| row.get::<_, u64>(0));
-        // One pass over the shard's request log for the summary's figures.
-        let (requests, retries, waited_ms): (u64, u64, i64) = tx.query_row(
-            "SELECT count(*), coalesce(sum(attempt > 1), 0), coalesce(sum(waited_ms), 0) FROM src.api_requests",
-            [],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )?;
+        // The summary's figures: a shard's from its request log, a merged input's from its totals.
+        let figures = if candidate.shard.is_some() {
+            "SELECT count(*), coalesce(sum(attempt > 1), 0), coalesce(sum(waited_ms), 0) FROM src.api_requests"
+        } else {
+            "SELECT coalesce(sum(requests), 0), coalesce(sum(retries), 0), coalesce(sum(waited_ms), 0)
+             FROM src.api_request_totals"
+        };
+        let (requests, retries, waited_ms): (u64, u64, i64) =
+            tx.query_row(figures, [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         let taken = Taken {
             path: candidate.path.clone(),
             shard: candidate.shard.clone().unwrap_or_else(|| format!("merged:{}", candidate.plan_id)),
@@ -406,6 +444,46 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate) -> Result<Taken, Stor
     result.map_err(sql)
 }
 
+/// Records, for every discovery listing of a refresh (an id range above the previous highest id),
+/// how many repositories it found and how far it got. Derived from the merged work items and
+/// repositories; a completed entry is final, so later merges keep its count even when some of its
+/// repositories are gone by then.
+fn discovery_log(output: &Store) -> Result<(), StoreError> {
+    output
+        .conn()
+        .execute(
+            "INSERT INTO repository_discovery_log
+                (plan_id, discovery_date, id_from, id_to, new_repositories, status, updated_at)
+             SELECT w.plan_id, json_extract(w.spec, '$.discover'), json_extract(w.spec, '$.from'),
+                    json_extract(w.spec, '$.to'),
+                    (SELECT count(*) FROM repositories r
+                     WHERE r.id >= json_extract(w.spec, '$.from') AND r.id < json_extract(w.spec, '$.to')),
+                    w.status, w.updated_at
+             FROM work_items w WHERE w.kind = 'id_range' AND json_extract(w.spec, '$.discover') IS NOT NULL
+             ON CONFLICT (plan_id, id_from) DO UPDATE SET new_repositories = excluded.new_repositories,
+                status = excluded.status, updated_at = excluded.updated_at
+             WHERE repository_discovery_log.status <> 'completed'",
+            [],
+        )
+        .map(drop)
+        .map_err(|e| output.error(e))
+}
+
+/// A pull request whose head repository (a fork) is gone has no head repository any more, as
+/// GitHub answers; its own rows do not say so (deleting a fork does not update the pull request),
+/// so an incremental crawl would keep the stale id.
+fn forget_gone_forks(output: &Store) -> Result<(), StoreError> {
+    output
+        .conn()
+        .execute(
+            "UPDATE pull_requests SET head_repo_id = NULL
+             WHERE head_repo_id IN (SELECT id FROM tombstones) AND head_repo_id NOT IN (SELECT id FROM repositories)",
+            [],
+        )
+        .map(drop)
+        .map_err(|e| output.error(e))
+}
+
 /// Builds `repositories_fts`, a full-text index (FTS5) over repository names, descriptions and
 /// topics, so the merged file is searchable as it is (Datasette finds it by its name). It is
 /// derived data: merge inputs and exports leave it out, and every merge builds it anew.
@@ -433,6 +511,8 @@ const OWN_RULES: &[&str] = &[
     "shard_runs",
     "api_requests",
     "stream_state",
+    "repository_discovery_log",
+    "api_request_totals",
 ];
 
 /// A table whose rows are keyed and carry `fetched_at`.

@@ -52,6 +52,10 @@ pub enum WorkItem {
         from: u64,
         /// End id (exclusive).
         to: u64,
+        /// Set on a refresh's discovery listing (ids above the previous highest): the refresh's
+        /// day, so merge logs what it found in `repository_discovery_log`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        discover: Option<String>,
     },
     /// Every result of one search slice (at most 1,000 results: the search API's cap).
     Search {
@@ -87,6 +91,14 @@ pub enum WorkItem {
         /// The repositories.
         repos: Vec<(u64, String)>,
     },
+    /// Known repositories (`[id, node id]`, from the database a refresh starts from), checked
+    /// 100 per GraphQL query for the signals of a change; only the changed ones are collected.
+    Refresh {
+        /// The refresh's day (`YYYY-MM-DD`): the key of its `daily_repository_changes` rows.
+        date: String,
+        /// The repositories.
+        repos: Vec<(u64, String)>,
+    },
 }
 
 /// Whose repositories an `owner_repos` item lists.
@@ -109,6 +121,7 @@ impl WorkItem {
             WorkItem::Starred { .. } => "starred",
             WorkItem::RepoNames { .. } => "repo_names",
             WorkItem::RepoNodes { .. } => "repo_nodes",
+            WorkItem::Refresh { .. } => "refresh",
         }
     }
 }
@@ -116,13 +129,15 @@ impl WorkItem {
 impl fmt::Display for WorkItem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WorkItem::IdRange { from, to } => write!(f, "id_range {from}..{to}"),
+            WorkItem::IdRange { from, to, discover: None } => write!(f, "id_range {from}..{to}"),
+            WorkItem::IdRange { from, to, discover: Some(date) } => write!(f, "discovery {from}..{to} of {date}"),
             WorkItem::Search { query, .. } => write!(f, "search `{query}`"),
             WorkItem::OwnerRepos { login, owner: OwnerKind::User } => write!(f, "repositories of user {login}"),
             WorkItem::OwnerRepos { login, owner: OwnerKind::Org } => write!(f, "repositories of org {login}"),
             WorkItem::Starred { login } => write!(f, "stars of {login}"),
             WorkItem::RepoNames { names } => write!(f, "{} named repositories", names.len()),
             WorkItem::RepoNodes { repos } => write!(f, "{} repositories by node id", repos.len()),
+            WorkItem::Refresh { date, repos } => write!(f, "check of {} repositories on {date}", repos.len()),
         }
     }
 }
@@ -274,7 +289,7 @@ impl WorkItem {
     /// Checks what serde cannot: non-empty ranges, queries, logins and names.
     pub fn validate(&self) -> Result<(), String> {
         match self {
-            WorkItem::IdRange { from, to } if from >= to => {
+            WorkItem::IdRange { from, to, .. } if from >= to => {
                 Err(format!("work item {self} is empty ({from} must be below {to})"))
             }
             WorkItem::Search { query, .. } if query.trim().is_empty() => {
@@ -290,10 +305,20 @@ impl WorkItem {
             WorkItem::RepoNodes { repos } if repos.is_empty() => {
                 Err("a repo_nodes work item lists no repositories".into())
             }
-            WorkItem::RepoNodes { repos } => match repos.iter().find(|(_, node)| !is_node_id(node)) {
-                Some((id, node)) => Err(format!("repository {id} has node id `{node}`, which is not a GraphQL id")),
-                None => Ok(()),
-            },
+            WorkItem::Refresh { repos, .. } if repos.is_empty() => {
+                Err("a refresh work item lists no repositories".into())
+            }
+            WorkItem::IdRange { discover: Some(date), .. } | WorkItem::Refresh { date, .. }
+                if crate::time::check_date(date).is_err() =>
+            {
+                Err(format!("`{date}` is not a YYYY-MM-DD date"))
+            }
+            WorkItem::RepoNodes { repos } | WorkItem::Refresh { repos, .. } => {
+                match repos.iter().find(|(_, node)| !is_node_id(node)) {
+                    Some((id, node)) => Err(format!("repository {id} has node id `{node}`, which is not a GraphQL id")),
+                    None => Ok(()),
+                }
+            }
             WorkItem::RepoNames { names } => match names.iter().find(|n| !is_full_name(n)) {
                 Some(bad) => Err(format!("`{bad}` is not an owner/name repository name")),
                 None => Ok(()),
@@ -353,7 +378,7 @@ budget: { requests_per_hour: 5000, deadline: 5h30m }
     fn the_design_example_parses_and_round_trips() {
         let manifest = Manifest::parse(GOOD).unwrap();
         assert_eq!(manifest.shard.name, "shard-0003");
-        assert_eq!(manifest.work, vec![WorkItem::IdRange { from: 56_250_000, to: 75_000_000 }]);
+        assert_eq!(manifest.work, vec![WorkItem::IdRange { from: 56_250_000, to: 75_000_000, discover: None }]);
         assert_eq!(Manifest::parse(&manifest.to_yaml()).unwrap(), manifest);
     }
 

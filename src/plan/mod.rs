@@ -64,8 +64,11 @@ pub struct PlanRequest {
     pub probes: u64,
     /// Today's date (`YYYY-MM-DD`, UTC), for `trending`; read by the CLI so planning stays pure.
     pub today: String,
-    /// A read-only SQL filter over the `repositories` table of a `db:` source (`--where`).
+    /// A read-only SQL filter over the `repositories` table of a `db:` or `refresh:` source
+    /// (`--where`).
     pub filter: Option<String>,
+    /// With `refresh:`, list the ids above the database's highest for new repositories.
+    pub discover: bool,
 }
 
 /// The plan file (`plan.yaml`): what was planned, from what, by which version, at what cost.
@@ -156,6 +159,8 @@ pub struct Facts {
     pub profile: Option<estimate::DeepProfile>,
     /// Unfinished work from a `leftovers:` folder.
     pub leftovers: Option<Leftovers>,
+    /// The ids a refresh lists for new repositories: above the database's highest, to the newest.
+    pub discovery: Option<(u64, u64)>,
     /// Requests spent gathering these facts.
     pub requests: u64,
 }
@@ -249,8 +254,8 @@ pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
     if let Some(id) = &request.plan_id {
         manifest::check_name("--plan-id", id).map_err(|reason| invalid(request, reason))?;
     }
-    if request.filter.is_some() && !matches!(request.source, Source::Db(_)) {
-        return Err(invalid(request, "--where filters a db: source only"));
+    if request.filter.is_some() && !matches!(request.source, Source::Db(_) | Source::Refresh(_)) {
+        return Err(invalid(request, "--where filters a db: or refresh: source only"));
     }
     Ok(())
 }
@@ -288,6 +293,14 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
         }
         Source::Repos(path) => facts.names = read_names(path)?,
         Source::Db(path) => (facts.nodes, facts.profile) = read_nodes(path, request.filter.as_deref())?,
+        Source::Refresh(path) => {
+            (facts.nodes, facts.profile) = read_nodes(path, request.filter.as_deref())?;
+            if request.discover {
+                let from = highest_id(path)? + 1;
+                let (end, _) = probe::find_end(need_github()?, from).await?;
+                facts.discovery = (end > from).then_some((from, end));
+            }
+        }
         Source::Leftovers(dir) => facts.leftovers = Some(read_leftovers(dir)?),
         Source::Starred(_) | Source::User(_) | Source::Org(_) | Source::Trending { .. } => {}
     }
@@ -470,7 +483,10 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
             bounds
                 .windows(2)
                 .map(|w| {
-                    (vec![WorkItem::IdRange { from: w[0], to: w[1] }], id_work(&model, w[0], w[1]).with_deep(&deep))
+                    (
+                        vec![WorkItem::IdRange { from: w[0], to: w[1], discover: None }],
+                        id_work(&model, w[0], w[1]).with_deep(&deep),
+                    )
                 })
                 .collect()
         }
@@ -614,6 +630,24 @@ fn units(
             .chunks(NAMES_PER_ITEM)
             .map(|repos| (WorkItem::RepoNodes { repos: repos.to_vec() }, lookup_work(repos.len())))
             .collect(),
+        Source::Refresh(_) => {
+            let date = &request.today;
+            let mut units: Vec<(WorkItem, Work)> = facts
+                .nodes
+                .chunks(NAMES_PER_ITEM)
+                .map(|repos| (WorkItem::Refresh { date: date.clone(), repos: repos.to_vec() }, check_work(repos.len())))
+                .collect();
+            if let Some((from, end)) = facts.discovery {
+                let mut start = from;
+                while start < end {
+                    let to = end.min(start + DISCOVERY_IDS);
+                    let work = id_work(&Model::new(&[], &[], start, to), start, to);
+                    units.push((WorkItem::IdRange { from: start, to, discover: Some(date.clone()) }, work));
+                    start = to;
+                }
+            }
+            units
+        }
         Source::Repos(_) => facts
             .names
             .chunks(NAMES_PER_ITEM)
@@ -634,10 +668,11 @@ fn units(
                 .iter()
                 .map(|left| {
                     let work = match &left.work {
-                        WorkItem::IdRange { from, to } => id_work(&Model::new(&[], &[], *from, *to), *from, *to),
+                        WorkItem::IdRange { from, to, .. } => id_work(&Model::new(&[], &[], *from, *to), *from, *to),
                         WorkItem::Search { .. } => search_work(1000.0),
                         WorkItem::RepoNames { names } => lookup_work(names.len()),
                         WorkItem::RepoNodes { repos } => lookup_work(repos.len()),
+                        WorkItem::Refresh { repos, .. } => check_work(repos.len()),
                         WorkItem::OwnerRepos { .. } | WorkItem::Starred { .. } => listing,
                     };
                     (left.work.clone(), work)
@@ -645,6 +680,32 @@ fn units(
                 .collect()
         }
     })
+}
+
+/// The ids of one discovery work item: about 1,000 listing pages where GitHub is dense.
+const DISCOVERY_IDS: u64 = 100_000;
+
+/// The work of checking `n` repositories for changes, 100 per GraphQL query (the changed ones'
+/// collection comes on top, in proportion to the churn).
+fn check_work(n: usize) -> Work {
+    let n = n as f64;
+    Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil(), search: 0.0 }
+}
+
+/// The highest repository id an earlier database knows (listed or found gone).
+fn highest_id(path: &Path) -> Result<u64, PlanError> {
+    let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
+    let (database, _unpacked) = crate::artifact::readable_sqlite(path).map_err(fail)?;
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = rusqlite::Connection::open_with_flags(&database, flags)
+        .map_err(|e| fail(format!("cannot open it as SQLite ({e})")))?;
+    conn.query_row(
+        "SELECT max(coalesce((SELECT max(id) FROM repositories), 0), coalesce((SELECT max(id) FROM tombstones), 0))",
+        [],
+        |row| row.get::<_, i64>(0),
+    )
+    .map(|id| id as u64)
+    .map_err(|e| fail(format!("cannot read its highest id ({e})")))
 }
 
 /// The work of looking up `n` repositories, 100 per GraphQL query.

@@ -28,6 +28,9 @@ pub enum Source {
     Leftovers(PathBuf),
     /// The repositories of an earlier merged database (filtered by `--where`).
     Db(PathBuf),
+    /// A daily refresh of an earlier merged database: its repositories checked for changes (only
+    /// the changed ones collected again), and new repositories above its highest id discovered.
+    Refresh(PathBuf),
 }
 
 /// A `--source` string that could not be understood.
@@ -40,7 +43,7 @@ pub struct SourceError {
     pub reason: String,
 }
 
-const KINDS: &str = "ids:A..B, ids:A.., search:QUERY, starred:USER, user:LOGIN, org:LOGIN, repos:FILE, trending[:DAYS], leftovers:DIR, db:FILE";
+const KINDS: &str = "ids:A..B, ids:A.., search:QUERY, starred:USER, user:LOGIN, org:LOGIN, repos:FILE, trending[:DAYS], leftovers:DIR, db:FILE, refresh:FILE";
 
 impl Source {
     /// The short kind name, used in plan ids and logs.
@@ -55,6 +58,7 @@ impl Source {
             Source::Trending { .. } => "trending",
             Source::Leftovers(_) => "leftovers",
             Source::Db(_) => "db",
+            Source::Refresh(_) => "refresh",
         }
     }
 }
@@ -83,6 +87,7 @@ impl FromStr for Source {
             "repos" => Ok(Source::Repos(PathBuf::from(required("a file path")?))),
             "leftovers" => Ok(Source::Leftovers(PathBuf::from(required("a folder path")?))),
             "db" => Ok(Source::Db(PathBuf::from(required("a database file")?))),
+            "refresh" => Ok(Source::Refresh(PathBuf::from(required("the database to refresh")?))),
             "trending" => match rest {
                 None => Ok(Source::Trending { days: 7 }),
                 Some(days) => match days.trim().parse::<u32>() {
@@ -131,6 +136,7 @@ impl fmt::Display for Source {
             Source::Trending { days } => write!(f, "trending:{days}"),
             Source::Leftovers(path) => write!(f, "leftovers:{}", path.display()),
             Source::Db(path) => write!(f, "db:{}", path.display()),
+            Source::Refresh(path) => write!(f, "refresh:{}", path.display()),
         }
     }
 }
@@ -150,6 +156,7 @@ mod tests {
             ("org:rust-lang", Source::Org("rust-lang".into())),
             ("trending", Source::Trending { days: 7 }),
             ("trending:30", Source::Trending { days: 30 }),
+            ("refresh:merged.sqlite", Source::Refresh("merged.sqlite".into())),
         ] {
             let parsed: Source = spec.parse().unwrap();
             assert_eq!(parsed, expected, "{spec}");

@@ -15,6 +15,7 @@ fn request(source: &str, shards: Option<u32>) -> PlanRequest {
         probes: 0,
         today: "2026-11-23".into(),
         filter: None,
+        discover: true,
     }
 }
 
@@ -27,7 +28,7 @@ fn id_ranges(plan: &Plan) -> Vec<(u64, u64)> {
         .iter()
         .flat_map(|m| m.work.iter())
         .map(|w| match w {
-            WorkItem::IdRange { from, to } => (*from, *to),
+            WorkItem::IdRange { from, to, .. } => (*from, *to),
             other => panic!("not an id range: {other}"),
         })
         .collect()
@@ -176,14 +177,14 @@ fn leftovers_are_planned_again_with_their_collect() {
                 shard: "shard-0001".into(),
                 reason: "deadline".into(),
                 error: None,
-                work: WorkItem::IdRange { from: 50, to: 100 },
+                work: WorkItem::IdRange { from: 50, to: 100, discover: None },
             },
             crate::merge::Leftover {
                 plan_id: None,
                 shard: "shard-0003".into(),
                 reason: "missing".into(),
                 error: None,
-                work: WorkItem::IdRange { from: 150, to: 200 },
+                work: WorkItem::IdRange { from: 150, to: 200, discover: None },
             },
         ],
     };

@@ -5,6 +5,7 @@
 //! the requests that paid for them) happen in one transaction, so a kill at any moment loses at
 //! most the page in flight and a resume never duplicates.
 
+mod daily;
 mod detail;
 mod repositories;
 mod streams;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use daily::{Check, DailyChange};
 pub use detail::{EtagRow, Lookup, Tombstone};
 pub use repositories::{COLUMNS as REPOSITORY_COLUMNS, RepositoryRow};
 pub use streams::{PendingStream, StreamPage, StreamSeed, StreamStart, TableRows};
@@ -22,6 +24,10 @@ pub use work::{Page, WorkState, WorkStatus};
 /// The tables of collected entities, each keyed by (`repo_id`, the entity's id) with a
 /// `fetched_at`: what deep collection writes and what goes when a repository is gone.
 pub const ENTITY_TABLES: &[&str] = &["pull_requests", "issues", "ci_runs", "contributors", "commits"];
+
+/// Tables of history, keyed by repository and day: merged like entity tables, but kept when a
+/// repository is gone (the day it went is part of the history).
+pub const HISTORY_TABLES: &[&str] = &["daily_repository_changes"];
 
 use crate::github::RequestRecord;
 
@@ -35,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_missing_repositories.sql"),
     include_str!("migrations/0004_plans.sql"),
     include_str!("migrations/0005_deep.sql"),
+    include_str!("migrations/0006_daily.sql"),
 ];
 
 /// A store that could not be opened, read or written.

@@ -52,6 +52,8 @@ pub struct RepositoryRow {
     pub watchers_count: Option<i64>,
     /// When GraphQL detail was stored; `None` while it is still to fetch.
     pub detail_fetched_at: Option<String>,
+    /// The head commit of the default branch when detail was fetched.
+    pub head_sha: Option<String>,
 }
 
 /// The columns of `repositories`, in the order [`RepositoryRow`] binds them.
@@ -79,6 +81,7 @@ pub const COLUMNS: &[&str] = &[
     "etag",
     "watchers_count",
     "detail_fetched_at",
+    "head_sha",
 ];
 
 /// Columns a listing always provides (overwritten on upsert); the others keep an earlier value
@@ -112,6 +115,7 @@ impl RepositoryRow {
             etag: row.get(20)?,
             watchers_count: row.get(21)?,
             detail_fetched_at: row.get(22)?,
+            head_sha: row.get(23)?,
         })
     }
 }
@@ -164,6 +168,7 @@ pub(crate) fn upsert(tx: &Transaction<'_>, rows: &[RepositoryRow]) -> rusqlite::
             r.etag,
             r.watchers_count,
             r.detail_fetched_at,
+            r.head_sha,
         ])?;
     }
     Ok(())

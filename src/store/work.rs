@@ -214,7 +214,7 @@ mod tests {
     fn a_page_moves_rows_and_cursor_together() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
-        let items = [WorkItem::IdRange { from: 0, to: 10 }];
+        let items = [WorkItem::IdRange { from: 0, to: 10, discover: None }];
         store.init_work("p", "shard-0000", &items).unwrap();
         store.init_work("p", "shard-0000", &items).unwrap();
         store.begin_item("shard-0000", 0).unwrap();
@@ -238,7 +238,7 @@ mod tests {
         );
         assert_eq!(store.repository_count().unwrap(), 1);
 
-        let other = [WorkItem::IdRange { from: 0, to: 11 }];
+        let other = [WorkItem::IdRange { from: 0, to: 11, discover: None }];
         let error = store.init_work("p", "shard-0000", &other).unwrap_err().to_string();
         assert!(error.contains("in the manifest"), "{error}");
     }

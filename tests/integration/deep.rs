@@ -12,7 +12,7 @@ use rusqlite::types::Value as SqlValue;
 
 use crate::util::*;
 
-const ALL: &str = "metadata,pulls,issues,runs,contributors,commits";
+pub(crate) const ALL: &str = "metadata,pulls,issues,runs,contributors,commits";
 
 /// The repositories with deep data in `[0, end)`.
 fn deep_truth(hub: &FakeHub, end: u64) -> Vec<std::sync::Arc<fakehub::deep::Deep>> {
@@ -31,7 +31,7 @@ fn show(value: &SqlValue) -> String {
 }
 
 /// Every row of a query, each as `a|b|c`.
-fn rows(db: &Path, sql: &str) -> BTreeSet<String> {
+pub(crate) fn rows(db: &Path, sql: &str) -> BTreeSet<String> {
     let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
     let mut statement = conn.prepare(sql).unwrap();
     let width = statement.column_count();
@@ -76,6 +76,8 @@ fn truth(hub: &FakeHub, end: u64) -> Truth {
         contributors: BTreeSet::new(),
         commits: BTreeSet::new(),
     };
+    let alive: BTreeSet<u64> =
+        hub.universe().repos_in(0, hub.universe().max_id() + 1).iter().filter(|r| !r.deleted).map(|r| r.id).collect();
     for deep in deep_truth(hub, end) {
         let repo = deep.repo_id;
         for i in &deep.issues {
@@ -110,7 +112,8 @@ fn truth(hub: &FakeHub, end: u64) -> Truth {
                 opt(p.merge_commit_sha.clone()),
                 p.base_ref,
                 p.head_ref,
-                opt(p.head_repo_id),
+                // GitHub's headRepository is null once the fork is gone.
+                opt(p.head_repo_id.filter(|id| alive.contains(id))),
                 labels(&p.labels),
                 p.additions,
                 p.deletions,
@@ -174,7 +177,7 @@ fn truth(hub: &FakeHub, end: u64) -> Truth {
 
 /// Asserts every deep table of `db` equals the truth (every row, every field).
 #[track_caller]
-fn assert_deep_equals_truth(db: &Path, hub: &FakeHub, end: u64) {
+pub(crate) fn assert_deep_equals_truth(db: &Path, hub: &FakeHub, end: u64) {
     let t = truth(hub, end);
     let pairs = [
         (
@@ -219,8 +222,8 @@ fn assert_deep_equals_truth(db: &Path, hub: &FakeHub, end: u64) {
 }
 
 /// Budget units spent (REST requests and GraphQL points), by request kind.
-fn spent(db: &Path) -> BTreeMap<String, i64> {
-    rows(db, "SELECT kind, sum(cost) FROM api_requests GROUP BY kind")
+pub(crate) fn spent(db: &Path) -> BTreeMap<String, i64> {
+    rows(db, "SELECT kind, sum(cost) FROM api_request_totals GROUP BY kind")
         .into_iter()
         .map(|line| {
             let (kind, cost) = line.split_once('|').unwrap();
@@ -259,7 +262,7 @@ fn deep_floor(hub: &FakeHub, end: u64, streams: &[&str]) -> f64 {
     graphql_requests / 100.0 + rest
 }
 
-fn deep_hub(repos: usize, options: Options) -> FakeHub {
+pub(crate) fn deep_hub(repos: usize, options: Options) -> FakeHub {
     hub_with(UniverseConfig { repos, seed: 31, ..UniverseConfig::default() }, options)
 }
 

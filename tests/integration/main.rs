@@ -9,6 +9,7 @@ mod honesty;
 mod pipeline;
 mod planner;
 mod policy;
+mod refresh;
 mod resume;
 mod util;
 mod workflow;

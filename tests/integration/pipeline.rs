@@ -1,7 +1,7 @@
 //! plan -> crawl (several shards) -> merge, and `run`, against the simulated GitHub: the merged
 //! database equals the ground truth.
 
-use fakehub::Options;
+use fakehub::{Options, UniverseConfig};
 
 use crate::util::*;
 
@@ -201,4 +201,27 @@ fn merge_refuses_a_corrupt_shard_by_name_and_keeps_the_good_ones() {
     assert_equals_truth(&merged, &hub, 0, first_end);
     let leftovers = std::fs::read_to_string(dir.path("merged.sqlite.leftovers/leftovers.yaml")).unwrap();
     assert!(leftovers.contains("shard: shard-0001") && leftovers.contains("reason: missing"), "{leftovers}");
+}
+
+#[test]
+fn merged_files_keep_request_totals_not_rows() {
+    let hub = hub_with(UniverseConfig { repos: 600, seed: 17, ..UniverseConfig::default() }, options());
+    let dir = TestDir::new();
+    let merged = dir.path("merged.sqlite");
+    success(&run(run_all_command(&hub, 2).env_remove("OCTOSHARD_KEEP_REQUESTS").arg("--out").arg(&merged)));
+    let stats = hub.stats();
+    assert_eq!(count(&merged, "SELECT count(*) FROM api_requests"), 0, "no raw rows unless asked for");
+    assert_eq!(count(&merged, "SELECT sum(requests) FROM api_request_totals") as u64, stats.requests);
+    // One row per plan, shard, hour, kind, status and credential: a handful, whatever the crawl's size.
+    let rows = count(&merged, "SELECT count(*) FROM api_request_totals");
+    assert!((2..=24).contains(&rows), "{rows} total rows");
+    assert_eq!(count(&merged, "SELECT count(DISTINCT shard) FROM api_request_totals"), 2);
+    // Merging the merged file again (with another plan's work or alone) counts nothing twice.
+    let again = dir.path("again.sqlite");
+    success(&run(octoshard(&hub.url())
+        .env_remove("OCTOSHARD_KEEP_REQUESTS")
+        .args(["merge", "--out"])
+        .arg(&again)
+        .arg(&merged)));
+    assert_eq!(count(&again, "SELECT sum(requests) FROM api_request_totals") as u64, stats.requests);
 }

@@ -30,7 +30,7 @@ fn probed_id_shards_hold_balanced_repository_counts() {
     let mut counts = Vec::new();
     for index in 0..64 {
         let manifest = octoshard::plan::Manifest::load(&plan.join(format!("shard-{index:04}.yaml"))).unwrap();
-        let octoshard::plan::WorkItem::IdRange { from, to } = manifest.work[0] else { panic!("id range") };
+        let octoshard::plan::WorkItem::IdRange { from, to, .. } = manifest.work[0] else { panic!("id range") };
         counts.push(universe.repos_in(from, to).len());
     }
     assert!(text.contains(&format!("planning_requests: {requests}")), "the plan records its requests");

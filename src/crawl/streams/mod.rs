@@ -9,7 +9,7 @@
 //! query in flight and a resume never duplicates.
 
 mod batch;
-mod incremental;
+pub(crate) mod incremental;
 mod rest;
 mod rows;
 pub mod spec;

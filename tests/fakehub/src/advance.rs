@@ -141,8 +141,13 @@ impl Universe {
                     repo.pushed_at = head.committer.date;
                     repo.updated_at = repo.updated_at.max(head.committer.date);
                 }
+                // Drawn but with nothing to change (an empty repository with issues disabled
+                // and no workflows): nothing happened to it, so it is not reported.
+                let moved = self.deep(repo.id).is_none_or(|before| *before != deep);
                 self.store_deep(deep);
-                done.pushed.push(repo.id);
+                if moved {
+                    done.pushed.push(repo.id);
+                }
             }
         }
         for repo in repos.iter_mut().filter(|r| !r.deleted) {

@@ -1,0 +1,261 @@
+//! A refresh's check: the repositories of an earlier database (given to the crawl as
+//! `--previous`), asked 100 per GraphQL `nodes(ids:)` query for only what tells a change (push
+//! time, update time, name, description, archived, stars, forks, the default branch's head and its
+//! commit count: about one point per 100). Each gets its `daily_repository_changes` row; a changed
+//! one is stored as a stub (its earlier row, detail to fetch again), so the usual detail and
+//! streams (incremental against the earlier database) collect it; a gone one becomes a tombstone.
+//! Unchanged repositories cost nothing more: merge carries their rows over from the earlier
+//! database. The cursor is the number checked.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::github::RequestKind;
+use crate::store::{Check, DailyChange, RepositoryRow, Store, Tombstone, WorkStatus};
+
+use super::detail::BATCH;
+use super::{CrawlError, ItemOutcome, Progress, ShardContext};
+
+/// What the check asks of each repository.
+const SIGNALS: &str = "databaseId nameWithOwner description isArchived pushedAt updatedAt stargazerCount forkCount
+      defaultBranchRef { target { oid ... on Commit { history { totalCount } } } }";
+
+/// The check query; with streams collected it also asks for their signals (the newest issue and
+/// pull request: one request per repository and connection, so about three points per 100).
+fn query(context: &ShardContext<'_>) -> String {
+    let signals = if context.streams.is_empty() {
+        SIGNALS.to_string()
+    } else {
+        format!("{SIGNALS}\n      {}", super::streams::spec::DETAIL_SIGNALS)
+    };
+    format!(
+        "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {signals}\n    }}\n  }}\n}}"
+    )
+}
+
+/// Checks `repos` from position `cursor`, then collects the changed ones.
+pub(super) async fn crawl(
+    context: &ShardContext<'_>,
+    store: &mut Store,
+    progress: &mut Progress,
+    idx: u32,
+    date: &str,
+    repos: &[(u64, String)],
+    cursor: Option<&str>,
+) -> Result<ItemOutcome, CrawlError> {
+    let previous = context.previous.ok_or(CrawlError::RefreshWithoutPrevious)?;
+    let mut done: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+    let text = query(context);
+    while done < repos.len() {
+        let end = (done + BATCH).min(repos.len());
+        let batch = &repos[done..end];
+        let ids: Vec<&str> = batch.iter().map(|(_, node)| node.as_str()).collect();
+        let check = context.github.graphql(&text, json!({ "ids": ids }), RequestKind::RepositoryCheck);
+        let Some(response) = progress.before_deadline(check).await else {
+            return Ok(ItemOutcome::Deadline);
+        };
+        let response = response?;
+        let answers = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
+        if answers.len() != batch.len() {
+            crate::github::ledger::spill(response.records);
+            return Err(crate::github::GithubError::Unexpected {
+                url: context.github.graphql_url().to_string(),
+                reason: format!("asked for {} nodes, got {}", batch.len(), answers.len()),
+            }
+            .into());
+        }
+        let repo_ids: Vec<u64> = batch.iter().map(|(id, _)| *id).collect();
+        let (earlier, counts) = {
+            let previous = previous.lock().expect("previous lock");
+            let rows = previous.repositories_by_id(&repo_ids)?;
+            (
+                rows.into_iter().map(|r| (r.id, r)).collect::<HashMap<_, _>>(),
+                previous.commit_counts_before(&repo_ids, date)?,
+            )
+        };
+        let now = crate::time::now_rfc3339();
+        let (mut stubs, mut changes, mut gone) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, (id, node_id)) in batch.iter().enumerate() {
+            let before = earlier.get(id);
+            match answers.get(i).filter(|node| !node.is_null()) {
+                None => {
+                    gone.push(Tombstone {
+                        id: *id,
+                        node_id: Some(node_id.clone()),
+                        full_name: before.map(|r| r.full_name.clone()),
+                        reason: super::detail::reason(&response.errors, i),
+                        observed_at: now.clone(),
+                    });
+                    changes.push(DailyChange {
+                        repo_id: *id,
+                        check_date: date.to_string(),
+                        gone: true,
+                        previous_full_name: before.map(|r| r.full_name.clone()),
+                        previous_head_sha: before.and_then(|r| r.head_sha.clone()),
+                        fetched_at: now.clone(),
+                        ..DailyChange::default()
+                    });
+                }
+                Some(node) => {
+                    let mut change = compare(*id, node, before, counts.get(id).copied(), date, &now);
+                    if !change.has_changes() && before.is_some() {
+                        // The same decision an incremental crawl makes per stream: one that
+                        // would not be copied as it is means activity to collect.
+                        let facts = super::streams::spec::facts(node);
+                        let previous = previous.lock().expect("previous lock");
+                        for spec in &context.streams {
+                            let decision = super::streams::incremental::decide(&previous, *id, &facts, spec)?;
+                            change.activity |= decision != super::streams::incremental::Decision::Unchanged;
+                        }
+                    }
+                    if change.has_changes() {
+                        stubs.push(stub(*id, node_id, node, before));
+                    }
+                    changes.push(change);
+                }
+            }
+        }
+        done = end;
+        let check = Check { stubs: &stubs, changes: &changes, gone: &gone, cursor: done, records: &response.records };
+        store.commit_check(progress.shard(), idx, &check)?;
+        progress.checked(changes.len() as u64, stubs.len() as u64, gone.len() as u64, &response.records);
+        if let Some(outcome) = super::drain(context, store, progress, BATCH as u64 - 1).await? {
+            return Ok(outcome);
+        }
+    }
+    if let Some(outcome) = super::drain(context, store, progress, 0).await? {
+        return Ok(outcome);
+    }
+    store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
+    Ok(ItemOutcome::Completed)
+}
+
+/// What changed in `node` since `before` (the earlier database's row; all of it when there is
+/// none). `count_before` is the commit count of the repository's previous check.
+fn compare(
+    id: u64,
+    node: &Value,
+    before: Option<&RepositoryRow>,
+    count_before: Option<i64>,
+    date: &str,
+    now: &str,
+) -> DailyChange {
+    let text = |pointer: &str| node.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+    let number = |pointer: &str| node.pointer(pointer).and_then(Value::as_i64);
+    let head_sha = text("/defaultBranchRef/target/oid");
+    let commit_count = number("/defaultBranchRef/target/history/totalCount");
+    let full_name = text("/nameWithOwner").unwrap_or_default();
+    let mut change = DailyChange {
+        repo_id: id,
+        check_date: date.to_string(),
+        head_sha: head_sha.clone(),
+        commit_count,
+        fetched_at: now.to_string(),
+        ..DailyChange::default()
+    };
+    let Some(before) = before else {
+        (change.pushed, change.metadata, change.counts) = (true, true, true);
+        return change;
+    };
+    change.previous_head_sha = before.head_sha.clone();
+    let head_moved = before.head_sha.is_some() && before.head_sha != head_sha;
+    change.pushed = head_moved || before.pushed_at != text("/pushedAt");
+    change.renamed = before.full_name != full_name;
+    if change.renamed {
+        change.previous_full_name = Some(before.full_name.clone());
+    }
+    let archived = node.get("isArchived").and_then(Value::as_bool);
+    change.metadata = change.renamed
+        || before.updated_at != text("/updatedAt")
+        || before.description != text("/description")
+        || before.archived != archived;
+    change.counts = before.stargazers_count != number("/stargazerCount") || before.forks_count != number("/forkCount");
+    change.new_commits = if before.head_sha.is_some() && !head_moved {
+        Some(0)
+    } else {
+        count_before.zip(commit_count).map(|(then, now)| now - then).filter(|n| *n >= 0)
+    };
+    change
+}
+
+/// The row a changed repository is stored as until its detail comes: its earlier row (so that a
+/// merge prefers nothing over it until the detail is in), waiting for detail.
+fn stub(id: u64, node_id: &str, node: &Value, before: Option<&RepositoryRow>) -> RepositoryRow {
+    match before {
+        Some(row) => RepositoryRow { detail_fetched_at: None, ..row.clone() },
+        None => {
+            let full_name = node.get("nameWithOwner").and_then(Value::as_str).unwrap_or_default().to_string();
+            let (owner, name) =
+                full_name.split_once('/').map(|(o, n)| (o.to_string(), n.to_string())).unwrap_or_default();
+            RepositoryRow {
+                id,
+                node_id: Some(node_id.to_string()),
+                full_name,
+                owner,
+                name,
+                fetched_at: "1970-01-01T00:00:00.000Z".into(),
+                ..RepositoryRow::default()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn earlier() -> RepositoryRow {
+        RepositoryRow {
+            id: 7,
+            full_name: "octo/hello".into(),
+            pushed_at: Some("2026-01-01T00:00:00Z".into()),
+            updated_at: Some("2026-01-02T00:00:00Z".into()),
+            stargazers_count: Some(10),
+            forks_count: Some(2),
+            archived: Some(false),
+            head_sha: Some("aaa".into()),
+            ..RepositoryRow::default()
+        }
+    }
+
+    fn node(name: &str, pushed: &str, stars: i64, head: &str, commits: i64) -> Value {
+        json!({
+            "databaseId": 7, "nameWithOwner": name, "description": null, "isArchived": false,
+            "pushedAt": pushed, "updatedAt": "2026-01-02T00:00:00Z", "stargazerCount": stars, "forkCount": 2,
+            "defaultBranchRef": { "target": { "oid": head, "history": { "totalCount": commits } } }
+        })
+    }
+
+    #[test]
+    fn an_unchanged_repository_has_no_changes_and_no_new_commits() {
+        let change =
+            compare(7, &node("octo/hello", "2026-01-01T00:00:00Z", 10, "aaa", 40), Some(&earlier()), None, "d", "now");
+        assert!(!change.has_changes(), "{change:?}");
+        assert_eq!(change.new_commits, Some(0));
+    }
+
+    #[test]
+    fn each_signal_says_what_changed() {
+        let pushed = node("octo/hello", "2026-01-03T00:00:00Z", 10, "bbb", 43);
+        let change = compare(7, &pushed, Some(&earlier()), Some(40), "d", "now");
+        assert!(change.pushed && !change.metadata && !change.counts);
+        assert_eq!((change.new_commits, change.previous_head_sha.as_deref()), (Some(3), Some("aaa")));
+        let starred =
+            compare(7, &node("octo/hello", "2026-01-01T00:00:00Z", 11, "aaa", 40), Some(&earlier()), None, "d", "n");
+        assert!(starred.counts && !starred.pushed && !starred.metadata);
+        let renamed =
+            compare(7, &node("octo/bye", "2026-01-01T00:00:00Z", 10, "aaa", 40), Some(&earlier()), None, "d", "n");
+        assert!(renamed.renamed && renamed.metadata);
+        assert_eq!(renamed.previous_full_name.as_deref(), Some("octo/hello"));
+        // A moved head without an earlier count: the new commits are not known.
+        let unknown = compare(7, &pushed, Some(&earlier()), None, "d", "now");
+        assert_eq!(unknown.new_commits, None);
+    }
+
+    #[test]
+    fn a_changed_repository_waits_for_detail_as_its_earlier_row() {
+        let row = stub(7, "R_1", &json!({}), Some(&earlier()));
+        assert_eq!((row.full_name.as_str(), row.detail_fetched_at), ("octo/hello", None));
+    }
+}

@@ -1,0 +1,134 @@
+//! The daily refresh (issue 13) against the simulated GitHub moving forward a day at a time: a
+//! refresh checks every repository of the previous database, collects only the changed ones,
+//! tombstones the gone ones, discovers the new ones, records it all, and its merged database
+//! equals the new truth in every table for a tenth of the first crawl's budget.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use fakehub::{DayChanges, FakeHub};
+
+use crate::deep::{ALL, assert_deep_equals_truth, deep_hub, rows, spent};
+use crate::util::*;
+
+/// The simulated GitHub's day, `YYYY-MM-DD`.
+fn today(hub: &FakeHub) -> String {
+    hub.universe().now().to_string()[..10].to_string()
+}
+
+fn ids(db: &Path, sql: &str) -> BTreeSet<u64> {
+    rows(db, sql).into_iter().map(|id| id.parse().unwrap()).collect()
+}
+
+fn refresh(hub: &FakeHub, previous: &Path, out: &Path) -> String {
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--retry-delay", "1ms", "--no-pacing", "--shards", "2", "--collect", ALL])
+        .args(["--today", &today(hub), "--source"])
+        .arg(format!("refresh:{}", previous.display()))
+        .arg("--out")
+        .arg(out)))
+}
+
+fn day() -> DayChanges {
+    DayChanges { pushed: 0.05, starred: 0.02, renamed: 0.01, described: 0.01, deleted: 0.01, created: 25 }
+}
+
+#[test]
+fn three_daily_refreshes_collect_only_what_changed_and_end_at_the_truth() {
+    let hub = deep_hub(1500, options());
+    let dir = TestDir::new();
+    let first = dir.path("day0.sqlite");
+    let end = hub.universe().max_id() + 1;
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--retry-delay", "1ms", "--no-pacing", "--probes", "0", "--shards", "2"])
+        .args(["--source", &format!("ids:0..{end}"), "--collect", ALL, "--today", &today(&hub), "--out"])
+        .arg(&first)));
+    let first_cost: i64 = spent(&first).values().sum();
+    let mut previous = first;
+    let mut days = Vec::new();
+    for n in 1..=3u64 {
+        let before = ids(&previous, "SELECT id FROM repositories");
+        let advance = hub.universe().advance_day(1, &day(), 100 + n);
+        assert!(
+            advance.changed.len() > 20 && !advance.deleted.is_empty() && advance.created.len() == 25,
+            "{advance:?}"
+        );
+        let date = today(&hub);
+        let out = dir.path(&format!("day{n}.sqlite"));
+        refresh(&hub, &previous, &out);
+
+        // Every repository of the previous day was checked; exactly the changed and the gone ones
+        // are marked, the gone ones as gone and tombstoned.
+        let on = |sql: &str| ids(&out, &format!("{sql} AND check_date = '{date}'"));
+        assert_eq!(on("SELECT repo_id FROM daily_repository_changes WHERE 1"), before, "day {n}: checked");
+        let changed: BTreeSet<u64> = advance.changed.iter().chain(&advance.deleted).copied().collect();
+        let changed: BTreeSet<u64> = changed.intersection(&before).copied().collect();
+        assert_eq!(on("SELECT repo_id FROM daily_repository_changes WHERE has_changes = 1"), changed, "day {n}");
+        let deleted: BTreeSet<u64> = advance.deleted.iter().copied().filter(|id| before.contains(id)).collect();
+        assert_eq!(on("SELECT repo_id FROM daily_repository_changes WHERE gone = 1"), deleted, "day {n}: gone");
+        let renamed: BTreeSet<u64> = advance.renamed.iter().copied().filter(|id| before.contains(id)).collect();
+        assert_eq!(on("SELECT repo_id FROM daily_repository_changes WHERE renamed = 1"), renamed, "day {n}");
+        let buried = ids(&out, "SELECT id FROM tombstones");
+        assert!(deleted.is_subset(&buried), "day {n}: tombstones");
+
+        // Discovery: the new repositories above the previous highest id, logged exactly.
+        let created: BTreeSet<u64> = advance.created.iter().copied().collect();
+        let listed = ids(&out, "SELECT id FROM repositories");
+        assert!(created.is_subset(&listed), "day {n}: new repositories are in");
+        let found: i64 = count(
+            &out,
+            &format!(
+                "SELECT coalesce(sum(new_repositories), 0) FROM repository_discovery_log WHERE discovery_date = '{date}' AND status = 'completed'"
+            ),
+        );
+        assert_eq!(found as usize, created.len(), "day {n}: discovery log");
+
+        // The merged database is the new truth in every table.
+        let end = hub.universe().max_id() + 1;
+        assert_detail_equals_truth(&out, &hub, 0, end);
+        assert_deep_equals_truth(&out, &hub, end);
+
+        // For at most a tenth of the first crawl.
+        let cost: i64 = spent(&out).values().sum::<i64>() - spent(&previous).values().sum::<i64>();
+        eprintln!(
+            "day {n}: refresh {cost} units against {first_cost} for the first crawl ({:.1}%)",
+            cost as f64 * 100.0 / first_cost as f64
+        );
+        assert!(cost * 10 <= first_cost, "day {n}: {cost} units after {first_cost}");
+        days.push(date);
+        previous = out;
+    }
+    // History accumulates: every day's checks are in the last database, none doubled.
+    let per_day = rows(&previous, "SELECT check_date, count(*) FROM daily_repository_changes GROUP BY check_date");
+    assert_eq!(per_day.len(), 3, "{per_day:?}");
+    for date in &days {
+        assert!(per_day.iter().any(|line| line.starts_with(date.as_str())), "{date}: {per_day:?}");
+    }
+    assert_eq!(count(&previous, "SELECT count(DISTINCT discovery_date) FROM repository_discovery_log"), 3);
+}
+
+#[test]
+fn a_refresh_manifest_without_its_database_is_refused() {
+    let hub = deep_hub(50, options());
+    let dir = TestDir::new();
+    let first = dir.path("day0.sqlite");
+    run_all(&hub, &first, 1, &[]);
+    let plan = dir.path("plan");
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["plan", "--shards", "1", "--today", "2026-01-02", "--no-discover", "--source"])
+        .arg(format!("refresh:{}", first.display()))
+        .arg("--out")
+        .arg(&plan)));
+    let output = run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["crawl", "--manifest"])
+        .arg(plan.join("shard-0000.yaml"))
+        .arg("--out")
+        .arg(dir.path("s.sqlite")));
+    let text = fails_with(&output, 2);
+    assert!(text.contains("--previous"), "{text}");
+    assert!(!dir.path("s.sqlite").exists());
+}
