@@ -5,9 +5,10 @@
 #      time spent cutting beyond the probes, and the balance reached;
 #   3. a full local crawl (scripts/simulate.sh): wall time, requests, equality with the truth.
 #   4. deep collection (2,000 repositories, every stream);
-#   5. export of 1,000,000 repositories to PostgreSQL, JSON Lines and Parquet.
+#   5. daily refreshes after 1%, 5% and 20% churn: budget as a share of the first crawl;
+#   6. export of 1,000,000 repositories to PostgreSQL, JSON Lines and Parquet.
 #   scripts/bench.sh [REPOS] [SECTION...]   (REPOS: default 20000 for the crawl; SECTION: plan,
-#                                            probes, crawl, deep, export; default all)
+#                                            probes, crawl, deep, refresh, export; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repos=${1:-20000}
@@ -97,6 +98,53 @@ ip = items["issues"] + items["pull_requests"]
 if collect == "issues,pulls" and ip:
     print(f"  issues + pull requests: {cost.get('deep_query', 0) * 100 / ip:.3f} GraphQL points per 100 items")
 PY
+done
+stop_fakehub
+fi
+
+if want refresh; then
+# A first deep crawl, then daily refreshes against the simulated GitHub moved a day ahead with 1%,
+# 5% and 20% of the repositories pushed (plus stars, renames, descriptions, deletions at a fifth of
+# that, and 20 new repositories a day): each refresh's budget as a share of the first crawl.
+echo "== daily refresh: 2,000 repositories, every stream, 20 ms a request"
+start_fakehub ./target/release/fakehub "$work" --repos 2000 --seed 37 --latency-ms 20 --tokens bench-token \
+  --core-limit 1000000 --graphql-limit 1000000 \
+  --truth "$work/refresh-truth.json"
+refresh_end=$(truth_end "$work/refresh-truth.json")
+collect=metadata,pulls,issues,runs,contributors,commits
+day=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["now"][:10])' "$work/refresh-truth.json")
+started=$(date +%s.%N)
+GITHUB_TOKEN=bench-token "$bin" -q run --no-pacing --probes 0 --shards 4 --jobs 4 --source "ids:0..$refresh_end" \
+  --collect "$collect" --today "$day" --out "$work/day0.sqlite"
+ended=$(date +%s.%N)
+echo "first crawl: $(python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.1f} s")' "$started" "$ended")"
+previous="$work/day0.sqlite"
+n=0
+for churn in 0.01 0.05 0.20; do
+  n=$((n + 1))
+  side=$(python3 -c "print($churn / 5)")
+  advance=$(curl -sf -X POST "$GITHUB_API_URL/_fakehub/advance?days=1&pushed=$churn&starred=$side&renamed=$side&described=$side&deleted=$side&created=20&seed=$n")
+  day=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["now"][:10])' "$advance")
+  started=$(date +%s.%N)
+  GITHUB_TOKEN=bench-token "$bin" -q run --no-pacing --shards 4 --jobs 4 --source "refresh:$previous" \
+    --collect "$collect" --today "$day" --out "$work/day$n.sqlite"
+  ended=$(date +%s.%N)
+  python3 - "$work/day0.sqlite" "$previous" "$work/day$n.sqlite" "$day" "$churn" "$advance" "$started" "$ended" <<'PY'
+import json, sqlite3, sys
+first, previous, today, day, churn, advance, started, ended = sys.argv[1:]
+units = lambda db: sqlite3.connect(db).execute("SELECT coalesce(sum(cost), 0) FROM api_request_totals").fetchone()[0]
+full = units(first)
+spent = units(today) - units(previous)
+c = sqlite3.connect(today)
+checked, changed, gone = c.execute(
+    "SELECT count(*), sum(has_changes), sum(gone) FROM daily_repository_changes WHERE check_date = ?", (day,)).fetchone()
+new = c.execute("SELECT coalesce(sum(new_repositories), 0) FROM repository_discovery_log WHERE discovery_date = ?", (day,)).fetchone()[0]
+a = json.loads(advance)
+print(f"refresh at {float(churn):.0%} pushed: {checked} checked, {changed} changed ({len(a['changed']) + len(a['deleted'])} in the truth), "
+      f"{gone} gone, {new} new; {spent} units = {spent * 100 / full:.1f}% of the first crawl's {full}; "
+      f"wall {float(ended) - float(started):.1f} s")
+PY
+  previous="$work/day$n.sqlite"
 done
 stop_fakehub
 fi

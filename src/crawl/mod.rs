@@ -45,6 +45,8 @@ pub(crate) struct ShardContext<'a> {
     pub detail: bool,
     /// The streams to collect for every detailed repository.
     pub streams: Vec<&'static streams::spec::Spec>,
+    /// A refresh compares the heads of pushed repositories (`--collect files`).
+    pub files: bool,
 }
 
 /// Fetches what listed repositories still wait for (their detail, then their streams) until at
@@ -256,6 +258,7 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
         previous: previous.as_ref().map(|(store, _)| store),
         detail: detail && !github.is_anonymous(),
         streams,
+        files: manifest.collect.contains(&crate::plan::Collect::Files),
     };
     let deadline = request
         .deadline

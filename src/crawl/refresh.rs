@@ -75,6 +75,7 @@ pub(super) async fn crawl(
             )
         };
         let now = crate::time::now_rfc3339();
+        let mut records = response.records.clone();
         let (mut stubs, mut changes, mut gone) = (Vec::new(), Vec::new(), Vec::new());
         for (i, (id, node_id)) in batch.iter().enumerate() {
             let before = earlier.get(id);
@@ -109,15 +110,30 @@ pub(super) async fn crawl(
                             change.activity |= decision != super::streams::incremental::Decision::Unchanged;
                         }
                     }
-                    if change.has_changes() {
+                    if change.has_changes() && context.detail {
                         stubs.push(stub(*id, node_id, node, before));
                     }
                     changes.push(change);
                 }
             }
         }
+        if context.files {
+            for change in changes.iter_mut() {
+                let (Some(base), Some(head)) = (&change.previous_head_sha, &change.head_sha) else { continue };
+                if base == head {
+                    continue;
+                }
+                let Some(compared) = progress.before_deadline(files_changed(context, change.repo_id, base, head)).await
+                else {
+                    return Ok(ItemOutcome::Deadline);
+                };
+                let (files, mut spent) = compared?;
+                change.files_changed = files;
+                records.append(&mut spent);
+            }
+        }
         done = end;
-        let check = Check { stubs: &stubs, changes: &changes, gone: &gone, cursor: done, records: &response.records };
+        let check = Check { stubs: &stubs, changes: &changes, gone: &gone, cursor: done, records: &records };
         store.commit_check(progress.shard(), idx, &check)?;
         progress.checked(changes.len() as u64, stubs.len() as u64, gone.len() as u64, &response.records);
         if let Some(outcome) = super::drain(context, store, progress, BATCH as u64 - 1).await? {
@@ -129,6 +145,38 @@ pub(super) async fn crawl(
     }
     store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
     Ok(ItemOutcome::Completed)
+}
+
+/// The body of a compare answer, as far as the count of files goes.
+#[derive(serde::Deserialize)]
+struct Comparison {
+    #[serde(default)]
+    files: Vec<serde_json::Value>,
+}
+
+/// The number of files changed between `base` and `head` (GitHub lists at most 300), from one
+/// compare request for one commit; `None` when GitHub cannot compare them (a force push removed
+/// `base`: 404).
+async fn files_changed(
+    context: &ShardContext<'_>,
+    repo_id: u64,
+    base: &str,
+    head: &str,
+) -> Result<(Option<i64>, Vec<crate::github::RequestRecord>), CrawlError> {
+    let url = context.github.url(&format!("/repositories/{repo_id}/compare/{base}...{head}?per_page=1"));
+    let (response, body) = context.github.get_json::<Comparison>(&url, RequestKind::Compare, None).await?;
+    match response.status {
+        200 => Ok((body.map(|b| b.files.len() as i64), response.records)),
+        404 | 422 => Ok((None, response.records)),
+        status => {
+            crate::github::ledger::spill(response.records);
+            Err(crate::github::GithubError::Unexpected {
+                url,
+                reason: format!("HTTP {status}: {}", crate::github::github_message(&response.body)),
+            }
+            .into())
+        }
+    }
 }
 
 /// What changed in `node` since `before` (the earlier database's row; all of it when there is

@@ -83,6 +83,8 @@ pub enum RequestKind {
     RepositoryLookup,
     /// GraphQL `nodes(ids:)` batches of a refresh's change signals.
     RepositoryCheck,
+    /// `GET /repositories/{id}/compare/{base}...{head}`: a refresh's files changed.
+    Compare,
     /// `GET /search/repositories` (its own budget: 30 a minute).
     Search,
     /// Page-based listings: `/users/{u}/repos`, `/orgs/{o}/repos`, `/users/{u}/starred`.
@@ -106,6 +108,7 @@ impl RequestKind {
             RequestKind::ListRepositories => "list_repositories",
             RequestKind::RepositoryDetail => "repository_detail",
             RequestKind::RepositoryCheck => "repository_check",
+            RequestKind::Compare => "compare",
             RequestKind::Probe => "probe",
             RequestKind::RepositoryLookup => "repository_lookup",
             RequestKind::Search => "search",

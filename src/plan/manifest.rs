@@ -162,14 +162,24 @@ pub enum Collect {
     Snapshot,
     /// Code archive to cold storage.
     Archive,
+    /// With a refresh: the files changed between the previous and the new head of each pushed
+    /// repository (one REST compare request each).
+    Files,
 }
 
 impl Collect {
     /// The kinds this build collects; the others are refused by name (never accepted and
     /// ignored). Without `metadata` a crawl stores the listing fields only (id, node id, name,
     /// owner, description, fork): no GraphQL detail.
-    pub const AVAILABLE: &'static [Collect] =
-        &[Collect::Metadata, Collect::Pulls, Collect::Issues, Collect::Runs, Collect::Contributors, Collect::Commits];
+    pub const AVAILABLE: &'static [Collect] = &[
+        Collect::Metadata,
+        Collect::Pulls,
+        Collect::Issues,
+        Collect::Runs,
+        Collect::Contributors,
+        Collect::Commits,
+        Collect::Files,
+    ];
 
     /// The name used in flags and manifests.
     pub fn as_str(self) -> &'static str {
@@ -181,6 +191,7 @@ impl Collect {
             Collect::Contributors => "contributors",
             Collect::Commits => "commits",
             Collect::Snapshot => "snapshot",
+            Collect::Files => "files",
             Collect::Archive => "archive",
         }
     }

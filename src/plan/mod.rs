@@ -254,6 +254,12 @@ pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
     if let Some(id) = &request.plan_id {
         manifest::check_name("--plan-id", id).map_err(|reason| invalid(request, reason))?;
     }
+    if request.collect.contains(&Collect::Files) && !matches!(request.source, Source::Refresh(_)) {
+        return Err(invalid(
+            request,
+            "--collect files compares a repository's heads of two days: it needs --source refresh:FILE",
+        ));
+    }
     if request.filter.is_some() && !matches!(request.source, Source::Db(_) | Source::Refresh(_)) {
         return Err(invalid(request, "--where filters a db: or refresh: source only"));
     }

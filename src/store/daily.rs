@@ -39,6 +39,8 @@ pub struct DailyChange {
     pub commit_count: Option<i64>,
     /// Commits since the previous check, where known.
     pub new_commits: Option<i64>,
+    /// Files changed between the previous and the new head (`--collect files`; at most 300).
+    pub files_changed: Option<i64>,
     /// When the check ran.
     pub fetched_at: String,
 }
@@ -76,8 +78,8 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT OR REPLACE INTO daily_repository_changes (repo_id, check_date, has_changes, pushed, metadata,
                     counts, activity, renamed, gone, previous_full_name, previous_head_sha, head_sha, commit_count,
-                    new_commits, fetched_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    new_commits, files_changed, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )?;
             for c in check.changes {
                 insert.execute(params![
@@ -95,6 +97,7 @@ impl Store {
                     c.head_sha,
                     c.commit_count,
                     c.new_commits,
+                    c.files_changed,
                     c.fetched_at,
                 ])?;
             }

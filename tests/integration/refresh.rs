@@ -23,7 +23,7 @@ fn ids(db: &Path, sql: &str) -> BTreeSet<u64> {
 fn refresh(hub: &FakeHub, previous: &Path, out: &Path) -> String {
     success(&run(octoshard(&hub.url())
         .env("GITHUB_TOKEN", TOKEN)
-        .args(["run", "--retry-delay", "1ms", "--no-pacing", "--shards", "2", "--collect", ALL])
+        .args(["run", "--retry-delay", "1ms", "--no-pacing", "--shards", "2", "--collect", &format!("{ALL},files")])
         .args(["--today", &today(hub), "--source"])
         .arg(format!("refresh:{}", previous.display()))
         .arg("--out")
@@ -72,6 +72,27 @@ fn three_daily_refreshes_collect_only_what_changed_and_end_at_the_truth() {
         assert_eq!(on("SELECT repo_id FROM daily_repository_changes WHERE renamed = 1"), renamed, "day {n}");
         let buried = ids(&out, "SELECT id FROM tombstones");
         assert!(deleted.is_subset(&buried), "day {n}: tombstones");
+        // A pushed repository's files changed, from one compare of its two heads each.
+        let compared = rows(
+            &out,
+            &format!(
+                "SELECT repo_id, previous_head_sha, head_sha, files_changed, new_commits FROM daily_repository_changes
+                 WHERE check_date = '{date}' AND previous_head_sha <> head_sha"
+            ),
+        );
+        assert!(!compared.is_empty(), "day {n}: some heads moved");
+        for line in &compared {
+            let fields: Vec<&str> = line.split('|').collect();
+            let truth = hub.universe().compare(fields[0].parse().unwrap(), fields[1], fields[2]).unwrap();
+            assert_eq!(fields[3], truth.files.len().min(300).to_string(), "day {n}: {line}");
+            if fields[4] != "∅" {
+                assert_eq!(fields[4], truth.ahead_by.to_string(), "day {n}: new commits of {line}");
+            }
+        }
+        let comparisons =
+            count(&out, "SELECT coalesce(sum(requests), 0) FROM api_request_totals WHERE kind = 'compare'")
+                - count(&previous, "SELECT coalesce(sum(requests), 0) FROM api_request_totals WHERE kind = 'compare'");
+        assert_eq!(comparisons as usize, compared.len(), "day {n}: one compare request per moved head");
 
         // Discovery: the new repositories above the previous highest id, logged exactly.
         let created: BTreeSet<u64> = advance.created.iter().copied().collect();
@@ -107,6 +128,21 @@ fn three_daily_refreshes_collect_only_what_changed_and_end_at_the_truth() {
         assert!(per_day.iter().any(|line| line.starts_with(date.as_str())), "{date}: {per_day:?}");
     }
     assert_eq!(count(&previous, "SELECT count(DISTINCT discovery_date) FROM repository_discovery_log"), 3);
+}
+
+#[test]
+fn files_without_a_refresh_are_refused() {
+    let output = run(octoshard("http://127.0.0.1:9").env("GITHUB_TOKEN", TOKEN).args([
+        "plan",
+        "--source",
+        "ids:0..100",
+        "--collect",
+        "metadata,files",
+        "--out",
+        "/nonexistent/plan",
+    ]));
+    let text = fails_with(&output, 2);
+    assert!(text.contains("--collect files") && text.contains("refresh:"), "{text}");
 }
 
 #[test]
