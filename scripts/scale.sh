@@ -24,6 +24,35 @@ num() { awk -v n="$1" 'BEGIN {
 
 dry() { "$bin" plan --probes 0 --dry-run "$@" 2>/dev/null; }
 
+# A merged database of 100,000 repositories (ids, node ids, names; made with the store's own
+# migrations) for the refresh rows: `plan --source refresh:` reads its repositories.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 - "$work/merged.sqlite" <<'PY'
+import glob, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for number, path in enumerate(sorted(glob.glob("src/store/migrations/*.sql")), 1):
+    c.executescript(open(path).read())
+    c.execute(f"PRAGMA user_version = {number}")
+c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(number),))
+c.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+  INSERT INTO repositories (id, node_id, full_name, owner, name, default_branch, fetched_at)
+  SELECT i * 3, 'R_' || i, 'o/r' || i, 'o', 'r' || i, 'main', '2026-01-01T00:00:00Z' FROM n""")
+c.commit()
+PY
+
+# Budget units per 1,000 repositories of a dry run: "core graphql".
+per_thousand() { local y; y=$(dry "$@")
+  awk -v r="$(field "$y" total.repositories)" -v c="$(field "$y" total.core)" -v g="$(field "$y" total.graphql)" \
+    'BEGIN { printf "%.1f %.1f", c * 1000 / r, g * 1000 / r }'; }
+
+# | label | core | GraphQL | then, for 400 million repositories: credential-hours, wall hours
+# with 10 and 50 installations (the larger budget binds; both run in parallel).
+deep_row() { local label=$1; shift
+  read -r c g <<<"$(per_thousand "$@")"
+  awk -v l="$label" -v c="$c" -v g="$g" 'BEGIN { m = (c > g ? c : g) * 400000 / 5000
+    printf "| %s | %.1f | %.1f | %.0f | %.0f | %.0f |\n", l, c, g, m, m / 10, m / 50 }'; }
+
 row() { # label, then plan arguments
   local label=$1; shift
   local y; y=$(dry "$@")
@@ -93,7 +122,10 @@ ${header}
 $(row "one day of new ids, 1 token" --source "$day")
 $(row "one day of new ids, 5 installations" --source "$day" --credentials 5)
 
-**Changed repositories.** \`crawl --previous DB\` sends every listing page with its stored ETag;
+**Changed repositories**, with \`--source refresh:DB\`: see "Daily refresh of a crawled
+database" above (a point per 100 repositories to check them, the changed ones collected).
+
+**Re-listing instead.** \`crawl --previous DB\` sends every listing page with its stored ETag;
 GitHub answers unchanged pages with 304, which does not count against the rate limit. The daily
 core cost is therefore the changed pages only: at a change rate *f*, about *f* x ${core} requests
 (10% changed: ${tenth} requests, $(awk -v c="$core_n" 'BEGIN { printf "%.0f", c * 0.1 / 5000 }') credential-hours). Unchanged
@@ -103,9 +135,47 @@ budget: 12 million requests at 16 in flight and 200 ms each is about 42 hours on
 
 **Refreshing every repository's detail** (stars, pushes, topics) costs the GraphQL side of a full
 crawl again: ${graphql} points, $(awk -v g="$graphql_n" 'BEGIN { printf "%.0f", g / 5000 }') credential-hours a day, so about
-$(awk -v g="$graphql_n" 'BEGIN { printf "%.0f", g / 5000 / 24 + 0.5 }') installations spending their GraphQL budget around the clock. Refreshing only what changed
-(the repositories on changed listing pages plus those pushed to, from \`search:pushed:>DATE\`)
-cuts that by the change rate.
+$(awk -v g="$graphql_n" 'BEGIN { printf "%.0f", g / 5000 / 24 + 0.5 }') installations spending their GraphQL budget around the clock. A refresh needs no listing and
+checks every repository for less than that (one point per 100 for the check's few fields against
+about 2.5 for the detail query with its topics, measured under GitHub's cost formula on the
+simulated GitHub), then fetches the detail of the changed ones only.
+
+## Deep collection
+
+Budget units per 1,000 public repositories for each \`--collect\` kind (with the metadata they
+imply), from \`plan --dry-run\` over the whole id space with the planner's assumed profile
+(a measured one when planning from a database: \`--source db:FILE\`), and what 400 million
+repositories take. Wall hours assume the budget binds (enough jobs at once, see above).
+
+| collect | core per 1,000 | GraphQL per 1,000 | credential-hours (400M) | wall hours, 10 installations | wall hours, 50 |
+|---|---:|---:|---:|---:|---:|
+$(deep_row "metadata" --source "$all")
+$(deep_row "pulls" --source "$all" --collect pulls)
+$(deep_row "issues" --source "$all" --collect issues)
+$(deep_row "runs" --source "$all" --collect runs)
+$(deep_row "contributors" --source "$all" --collect contributors)
+$(deep_row "commits" --source "$all" --collect commits)
+$(deep_row "all of them" --source "$all" --collect metadata,pulls,issues,runs,contributors,commits)
+
+## Daily refresh of a crawled database
+
+\`--source refresh:DB\` checks every repository of a merged database (one GraphQL point per 100,
+three with streams) and collects only the changed ones, their streams from where the database left
+off. Per 1,000 repositories of the database, from \`plan --dry-run --source refresh:DB --churn F\`
+(a 100,000-repository database made by the script; the id space above it, the new repositories,
+is the "one day of new ids" row below), and for 400 million:
+
+| refresh | core per 1,000 | GraphQL per 1,000 | credential-hours (400M) | wall hours, 10 installations | wall hours, 50 |
+|---|---:|---:|---:|---:|---:|
+$(deep_row "metadata, 1% changed" --source "refresh:$work/merged.sqlite" --no-discover --churn 0.01)
+$(deep_row "metadata, 5% changed" --source "refresh:$work/merged.sqlite" --no-discover --churn 0.05)
+$(deep_row "metadata, 20% changed" --source "refresh:$work/merged.sqlite" --no-discover --churn 0.20)
+$(deep_row "every stream, 1% changed" --source "refresh:$work/merged.sqlite" --no-discover --churn 0.01 --collect metadata,pulls,issues,runs,contributors,commits)
+$(deep_row "every stream, 5% changed" --source "refresh:$work/merged.sqlite" --no-discover --churn 0.05 --collect metadata,pulls,issues,runs,contributors,commits)
+$(deep_row "every stream, 20% changed" --source "refresh:$work/merged.sqlite" --no-discover --churn 0.20 --collect metadata,pulls,issues,runs,contributors,commits)
+
+Measured on the simulated GitHub (\`scripts/bench.sh 0 refresh\`: 2,000 repositories, every
+stream), a refresh costs a few percent of the first deep crawl; see the README's performance table.
 
 ## Search-based crawls
 

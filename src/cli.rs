@@ -164,6 +164,10 @@ pub struct PlanOptionsArgs {
     /// repositories (refresh only what it holds).
     #[arg(long)]
     pub no_discover: bool,
+    /// With `--source refresh:FILE`: the share of its repositories assumed changed, for the
+    /// estimate (default 0.05).
+    #[arg(long, value_name = "FRACTION")]
+    pub churn: Option<f64>,
 }
 
 /// `plan` arguments.
@@ -412,6 +416,7 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
         today,
         filter: options.filter.clone().filter(|condition| !condition.trim().is_empty()),
         discover: !options.no_discover,
+        churn: options.churn,
     })
 }
 

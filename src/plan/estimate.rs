@@ -129,6 +129,25 @@ impl DeepProfile {
         }
         work
     }
+
+    /// The work a refresh spends per checked repository beyond the check, when `churn` of them
+    /// changed: the detail of a changed one (a hundredth of a point), and its streams read from
+    /// where the earlier database left off, about one page each (a hundredth of a point per
+    /// GraphQL stream, a REST request per runs or contributors listing), and a compare request
+    /// with `files`.
+    pub fn per_changed_repository(&self, collect: &[crate::plan::Collect], churn: f64) -> Work {
+        use crate::plan::Collect;
+        let mut work = Work { graphql: 0.01, ..Work::default() };
+        for kind in collect {
+            match kind {
+                Collect::Issues | Collect::Pulls | Collect::Commits => work.graphql += 0.01,
+                Collect::Runs | Collect::Contributors => work.core += self.with_branch,
+                Collect::Files => work.core += self.with_branch,
+                _ => {}
+            }
+        }
+        Work { repositories: 0.0, core: work.core * churn, graphql: work.graphql * churn, search: 0.0 }
+    }
 }
 
 /// What the crawl can spend, and how long a job may run.

@@ -69,6 +69,9 @@ pub struct PlanRequest {
     pub filter: Option<String>,
     /// With `refresh:`, list the ids above the database's highest for new repositories.
     pub discover: bool,
+    /// With `refresh:`, the share of repositories assumed changed, for the estimate (`None`:
+    /// [`DEFAULT_CHURN`]).
+    pub churn: Option<f64>,
 }
 
 /// The plan file (`plan.yaml`): what was planned, from what, by which version, at what cost.
@@ -253,6 +256,14 @@ pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
     Collect::check_available(&request.collect).map_err(|reason| invalid(request, format!("--{reason}")))?;
     if let Some(id) = &request.plan_id {
         manifest::check_name("--plan-id", id).map_err(|reason| invalid(request, reason))?;
+    }
+    if let Some(churn) = request.churn {
+        if !matches!(request.source, Source::Refresh(_)) {
+            return Err(invalid(request, "--churn sizes a refresh: it needs --source refresh:FILE"));
+        }
+        if !(0.0..=1.0).contains(&churn) {
+            return Err(invalid(request, format!("--churn {churn} is not a share between 0 and 1")));
+        }
     }
     if request.collect.contains(&Collect::Files) && !matches!(request.source, Source::Refresh(_)) {
         return Err(invalid(
@@ -499,8 +510,15 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
         other => {
             let mut units = units(request, facts, other, &mut collect, &mut source)?;
             let deep = deep_per_repository(&collect, facts.profile.as_ref());
-            for (_, work) in &mut units {
-                *work = work.with_deep(&deep);
+            let changed = facts
+                .profile
+                .clone()
+                .unwrap_or_default()
+                .per_changed_repository(&collect, request.churn.unwrap_or(DEFAULT_CHURN));
+            for (item, work) in &mut units {
+                // A refresh collects only the changed repositories, and those incrementally.
+                let per_repository = if matches!(item, WorkItem::Refresh { .. }) { &changed } else { &deep };
+                *work = work.with_deep(per_repository);
             }
             let total = units.iter().fold(Work::default(), |mut sum, (_, w)| {
                 sum.add(w);
@@ -641,7 +659,10 @@ fn units(
             let mut units: Vec<(WorkItem, Work)> = facts
                 .nodes
                 .chunks(NAMES_PER_ITEM)
-                .map(|repos| (WorkItem::Refresh { date: date.clone(), repos: repos.to_vec() }, check_work(repos.len())))
+                .map(|repos| {
+                    let streams = collect.iter().any(|kind| !matches!(kind, Collect::Metadata | Collect::Files));
+                    (WorkItem::Refresh { date: date.clone(), repos: repos.to_vec() }, check_work(repos.len(), streams))
+                })
                 .collect();
             if let Some((from, end)) = facts.discovery {
                 let mut start = from;
@@ -678,7 +699,7 @@ fn units(
                         WorkItem::Search { .. } => search_work(1000.0),
                         WorkItem::RepoNames { names } => lookup_work(names.len()),
                         WorkItem::RepoNodes { repos } => lookup_work(repos.len()),
-                        WorkItem::Refresh { repos, .. } => check_work(repos.len()),
+                        WorkItem::Refresh { repos, .. } => check_work(repos.len(), true),
                         WorkItem::OwnerRepos { .. } | WorkItem::Starred { .. } => listing,
                     };
                     (left.work.clone(), work)
@@ -691,11 +712,16 @@ fn units(
 /// The ids of one discovery work item: about 1,000 listing pages where GitHub is dense.
 const DISCOVERY_IDS: u64 = 100_000;
 
-/// The work of checking `n` repositories for changes, 100 per GraphQL query (the changed ones'
-/// collection comes on top, in proportion to the churn).
-fn check_work(n: usize) -> Work {
+/// The share of repositories a refresh's estimate assumes changed, unless `--churn` says.
+pub const DEFAULT_CHURN: f64 = 0.05;
+
+/// The work of checking `n` repositories for changes, 100 per GraphQL query: a point each, three
+/// when streams are collected (the newest issue and pull request are two connections more). The
+/// changed ones' collection comes on top ([`estimate::DeepProfile::per_changed_repository`]).
+fn check_work(n: usize, streams: bool) -> Work {
     let n = n as f64;
-    Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil(), search: 0.0 }
+    let points = if streams { 3.0 } else { 1.0 };
+    Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil() * points, search: 0.0 }
 }
 
 /// The highest repository id an earlier database knows (listed or found gone).

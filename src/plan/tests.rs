@@ -16,6 +16,7 @@ fn request(source: &str, shards: Option<u32>) -> PlanRequest {
         today: "2026-11-23".into(),
         filter: None,
         discover: true,
+        churn: None,
     }
 }
 
