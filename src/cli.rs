@@ -160,8 +160,11 @@ pub struct PlanOptionsArgs {
     /// table choosing the repositories to crawl (e.g. "stargazers_count >= 50").
     #[arg(long = "where", env = "OCTOSHARD_WHERE", value_name = "SQL")]
     pub filter: Option<String>,
-    /// With `--source refresh:FILE`: do not list the ids above that database's highest for new
-    /// repositories (refresh only what it holds).
+    /// With `--source refresh:FILE`: list the ids above that database's highest for the
+    /// repositories created since (default: when it holds a crawl of the id space, `ids:`).
+    #[arg(long, conflicts_with = "no_discover")]
+    pub discover: bool,
+    /// With `--source refresh:FILE`: do not list new ids (refresh only what it holds).
     #[arg(long)]
     pub no_discover: bool,
     /// With `--source refresh:FILE`: the share of its repositories assumed changed, for the
@@ -415,7 +418,11 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
         probes: options.probes,
         today,
         filter: options.filter.clone().filter(|condition| !condition.trim().is_empty()),
-        discover: !options.no_discover,
+        discover: match (options.discover, options.no_discover) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
         churn: options.churn,
     })
 }
@@ -425,7 +432,7 @@ fn plan_needs_github(request: &PlanRequest) -> bool {
     match &request.source {
         Source::Ids { to: None, .. } | Source::Search(_) => true,
         Source::Ids { .. } => request.probes > 0,
-        Source::Refresh(_) => request.discover,
+        Source::Refresh(_) => request.discover != Some(false),
         _ => false,
     }
 }

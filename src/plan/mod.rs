@@ -67,8 +67,10 @@ pub struct PlanRequest {
     /// A read-only SQL filter over the `repositories` table of a `db:` or `refresh:` source
     /// (`--where`).
     pub filter: Option<String>,
-    /// With `refresh:`, list the ids above the database's highest for new repositories.
-    pub discover: bool,
+    /// With `refresh:`, list the ids above the database's highest for new repositories (`None`:
+    /// when the database holds a crawl of the id space, an `ids:` plan; a crawl of an org or a
+    /// search would otherwise take in every new repository of GitHub).
+    pub discover: Option<bool>,
     /// With `refresh:`, the share of repositories assumed changed, for the estimate (`None`:
     /// [`DEFAULT_CHURN`]).
     pub churn: Option<f64>,
@@ -257,6 +259,9 @@ pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
     if let Some(id) = &request.plan_id {
         manifest::check_name("--plan-id", id).map_err(|reason| invalid(request, reason))?;
     }
+    if request.discover.is_some() && !matches!(request.source, Source::Refresh(_)) {
+        return Err(invalid(request, "--discover and --no-discover go with --source refresh:FILE only"));
+    }
     if let Some(churn) = request.churn {
         if !matches!(request.source, Source::Refresh(_)) {
             return Err(invalid(request, "--churn sizes a refresh: it needs --source refresh:FILE"));
@@ -312,7 +317,11 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
         Source::Db(path) => (facts.nodes, facts.profile) = read_nodes(path, request.filter.as_deref())?,
         Source::Refresh(path) => {
             (facts.nodes, facts.profile) = read_nodes(path, request.filter.as_deref())?;
-            if request.discover {
+            let discover = match request.discover {
+                Some(discover) => discover,
+                None => crawled_id_space(path)?,
+            };
+            if discover {
                 let from = highest_id(path)? + 1;
                 let (end, _) = probe::find_end(need_github()?, from).await?;
                 facts.discovery = (end > from).then_some((from, end));
@@ -722,6 +731,19 @@ fn check_work(n: usize, streams: bool) -> Work {
     let n = n as f64;
     let points = if streams { 3.0 } else { 1.0 };
     Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil() * points, search: 0.0 }
+}
+
+/// True when an earlier database holds a crawl of the id space (an `ids:` plan), whose refresh
+/// discovers the repositories created since.
+fn crawled_id_space(path: &Path) -> Result<bool, PlanError> {
+    let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
+    let (database, _unpacked) = crate::artifact::readable_sqlite(path).map_err(fail)?;
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = rusqlite::Connection::open_with_flags(&database, flags)
+        .map_err(|e| fail(format!("cannot open it as SQLite ({e})")))?;
+    conn.query_row("SELECT count(*) FROM plans WHERE source LIKE 'ids:%'", [], |row| row.get::<_, i64>(0))
+        .map(|plans| plans > 0)
+        .map_err(|e| fail(format!("cannot read its plans ({e})")))
 }
 
 /// The highest repository id an earlier database knows (listed or found gone).

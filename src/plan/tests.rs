@@ -15,7 +15,7 @@ fn request(source: &str, shards: Option<u32>) -> PlanRequest {
         probes: 0,
         today: "2026-11-23".into(),
         filter: None,
-        discover: true,
+        discover: None,
         churn: None,
     }
 }

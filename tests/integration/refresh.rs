@@ -131,6 +131,42 @@ fn three_daily_refreshes_collect_only_what_changed_and_end_at_the_truth() {
 }
 
 #[test]
+fn only_a_refresh_of_an_id_space_crawl_discovers_by_default() {
+    let hub = deep_hub(60, options());
+    let dir = TestDir::new();
+    let crawled = dir.path("ids.sqlite");
+    run_all(&hub, &crawled, 1, &[]);
+    let org = dir.path("org.sqlite");
+    std::fs::copy(&crawled, &org).unwrap();
+    rusqlite::Connection::open(&org).unwrap().execute("UPDATE plans SET source = 'org:octo'", []).unwrap();
+    // New repositories above the highest id, for discovery to find.
+    hub.universe().advance_day(1, &DayChanges { created: 5, ..DayChanges::default() }, 1);
+    let plan = |db: &Path, extra: &[&str]| -> String {
+        let out = dir.path(&format!("plan-{}-{}", db.file_name().unwrap().to_string_lossy(), extra.join("")));
+        success(&run(octoshard(&hub.url())
+            .env("GITHUB_TOKEN", TOKEN)
+            .args(["plan", "--shards", "1", "--today", "2026-01-02"])
+            .args(extra)
+            .arg("--source")
+            .arg(format!("refresh:{}", db.display()))
+            .arg("--out")
+            .arg(&out)));
+        std::fs::read_to_string(out.join("shard-0000.yaml")).unwrap()
+    };
+    assert!(plan(&crawled, &[]).contains("discover: "), "an ids: crawl discovers");
+    assert!(!plan(&org, &[]).contains("discover: "), "an org crawl does not");
+    assert!(plan(&org, &["--discover"]).contains("discover: "), "unless asked to");
+    assert!(!plan(&crawled, &["--no-discover"]).contains("discover: "));
+    let text = fails_with(
+        &run(octoshard(&hub.url())
+            .args(["plan", "--source", "ids:0..10", "--no-discover", "--out"])
+            .arg(dir.path("x"))),
+        2,
+    );
+    assert!(text.contains("--no-discover"), "{text}");
+}
+
+#[test]
 fn files_without_a_refresh_are_refused() {
     let output = run(octoshard("http://127.0.0.1:9").env("GITHUB_TOKEN", TOKEN).args([
         "plan",
