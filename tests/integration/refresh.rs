@@ -204,3 +204,95 @@ fn a_refresh_manifest_without_its_database_is_refused() {
     assert!(text.contains("--previous"), "{text}");
     assert!(!dir.path("s.sqlite").exists());
 }
+
+#[test]
+fn a_refresh_under_server_errors_secondary_limits_and_kills_ends_in_the_exact_truth() {
+    let hub = deep_hub(
+        500,
+        fakehub::Options {
+            fault_5xx: 0.10,
+            fault_secondary: 0.02,
+            retry_after_secs: 0,
+            seed: 9,
+            latency: std::time::Duration::from_millis(1),
+            ..options()
+        },
+    );
+    let dir = TestDir::new();
+    let first = dir.path("day0.sqlite");
+    let end = hub.universe().max_id() + 1;
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--retry-delay", "1ms", "--no-pacing", "--secondary-wait", "10ms", "--probes", "0"])
+        .args(["--shards", "1", "--source", &format!("ids:0..{end}"), "--collect", ALL, "--out"])
+        .arg(&first)));
+    let before = ids(&first, "SELECT id FROM repositories");
+    let advance = hub.universe().advance_day(1, &day(), 7);
+    let date = today(&hub);
+    let plan = dir.path("plan");
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["plan", "--shards", "1", "--collect", &format!("{ALL},files"), "--today", &date, "--source"])
+        .arg(format!("refresh:{}", first.display()))
+        .arg("--out")
+        .arg(&plan)));
+    let shard = dir.path("shard.sqlite");
+    let crawl = || {
+        let mut command = octoshard(&hub.url());
+        command
+            .env("GITHUB_TOKEN", TOKEN)
+            .args(["crawl", "--retry-delay", "1ms", "--no-pacing", "--secondary-wait", "10ms", "--previous"])
+            .arg(&first)
+            .arg("--manifest")
+            .arg(plan.join("shard-0000.yaml"))
+            .arg("--out")
+            .arg(&shard)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        command
+    };
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut kills = 0;
+    loop {
+        let start = hub.stats().requests;
+        let mut child = crawl().spawn().unwrap();
+        let after = start + rng.u64(2..15);
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let finished = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if hub.stats().requests >= after {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+                break None;
+            }
+            assert!(std::time::Instant::now() < give_up, "no progress");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        };
+        if let Some(status) = finished {
+            assert!(status.success(), "the refresh failed on its own after {kills} kills");
+            break;
+        }
+    }
+    assert!(kills >= 3, "only {kills} kills before the refresh finished");
+    let merged = dir.path("day1.sqlite");
+    success(&run(octoshard(&hub.url())
+        .args(["merge", "--plan"])
+        .arg(&plan)
+        .arg("--out")
+        .arg(&merged)
+        .arg(&shard)
+        .arg(&first)));
+    let on = |sql: &str| ids(&merged, &format!("{sql} AND check_date = '{date}'"));
+    let changed: BTreeSet<u64> = advance.changed.iter().chain(&advance.deleted).copied().collect();
+    let changed: BTreeSet<u64> = changed.intersection(&before).copied().collect();
+    assert_eq!(on("SELECT repo_id FROM daily_repository_changes WHERE 1"), before);
+    assert_eq!(on("SELECT repo_id FROM daily_repository_changes WHERE has_changes = 1"), changed);
+    let end = hub.universe().max_id() + 1;
+    assert_detail_equals_truth(&merged, &hub, 0, end);
+    assert_deep_equals_truth(&merged, &hub, end);
+    let created: BTreeSet<u64> = advance.created.iter().copied().collect();
+    assert!(created.is_subset(&ids(&merged, "SELECT id FROM repositories")));
+}
