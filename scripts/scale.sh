@@ -160,7 +160,7 @@ $(deep_row "all of them" --source "$all" --collect metadata,pulls,issues,runs,co
 ## Daily refresh of a crawled database
 
 \`--source refresh:DB\` checks every repository of a merged database (one GraphQL point per 100,
-three with streams) and collects only the changed ones, their streams from where the database left
+two with streams) and collects only the changed ones, their streams from where the database left
 off. Per 1,000 repositories of the database, from \`plan --dry-run --source refresh:DB --churn F\`
 (a 100,000-repository database made by the script; the id space above it, the new repositories,
 is the "one day of new ids" row below), and for 400 million:

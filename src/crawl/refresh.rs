@@ -22,7 +22,7 @@ const SIGNALS: &str = "databaseId nameWithOwner description isArchived pushedAt 
       defaultBranchRef { target { oid ... on Commit { history { totalCount } } } }";
 
 /// The check query; with streams collected it also asks for their signals (the newest issue and
-/// pull request: one request per repository and connection, so about three points per 100).
+/// pull request: one request per repository and connection, so two points per 100).
 fn query(context: &ShardContext<'_>) -> String {
     let signals = if context.streams.is_empty() {
         SIGNALS.to_string()

@@ -724,12 +724,13 @@ const DISCOVERY_IDS: u64 = 100_000;
 /// The share of repositories a refresh's estimate assumes changed, unless `--churn` says.
 pub const DEFAULT_CHURN: f64 = 0.05;
 
-/// The work of checking `n` repositories for changes, 100 per GraphQL query: a point each, three
-/// when streams are collected (the newest issue and pull request are two connections more). The
+/// The work of checking `n` repositories for changes, 100 per GraphQL query: a point each, two
+/// when streams are collected (the newest issue and pull request: a request per repository and
+/// connection, measured at two points per 100 under GitHub's formula). The
 /// changed ones' collection comes on top ([`estimate::DeepProfile::per_changed_repository`]).
 fn check_work(n: usize, streams: bool) -> Work {
     let n = n as f64;
-    let points = if streams { 3.0 } else { 1.0 };
+    let points = if streams { 2.0 } else { 1.0 };
     Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil() * points, search: 0.0 }
 }
 

@@ -111,8 +111,16 @@ fn three_daily_refreshes_collect_only_what_changed_and_end_at_the_truth() {
         assert_detail_equals_truth(&out, &hub, 0, end);
         assert_deep_equals_truth(&out, &hub, end);
 
-        // For at most a tenth of the first crawl.
-        let cost: i64 = spent(&out).values().sum::<i64>() - spent(&previous).values().sum::<i64>();
+        // The check: two GraphQL points per 100 repositories with streams (the signals plus the
+        // newest issue and pull request, one request per repository and connection).
+        let check = count(&out, "SELECT sum(cost) FROM api_request_totals WHERE kind = 'repository_check'")
+            - count(&previous, "SELECT coalesce(sum(cost), 0) FROM api_request_totals WHERE kind = 'repository_check'");
+        let batches = before.len().div_ceil(100) as i64;
+        eprintln!("day {n}: check {check} points for {} repositories", before.len());
+        assert!(check <= 2 * batches, "day {n}: {check} points of checks for {} repositories", before.len());
+        // For at most a tenth of the first crawl of the same collection (the compare requests of
+        // `files`, which the first crawl did not collect, aside).
+        let cost: i64 = spent(&out).values().sum::<i64>() - spent(&previous).values().sum::<i64>() - comparisons;
         eprintln!(
             "day {n}: refresh {cost} units against {first_cost} for the first crawl ({:.1}%)",
             cost as f64 * 100.0 / first_cost as f64
