@@ -194,15 +194,19 @@ pub fn merge_summary_markdown(report: &crate::merge::MergeReport) -> String {
     text
 }
 
-/// A Markdown table of shard crawls for the step summary: one row per shard.
+/// A Markdown table of shard crawls for the step summary: one row per shard (with the checked
+/// and changed repositories of a refresh when there are any).
 pub fn crawl_summary_markdown(title: &str, crawls: &[crate::crawl::CrawlSummary]) -> String {
+    let refresh = crawls.iter().any(|c| c.stats.checked > 0);
+    let (head, rule) = if refresh { (" checked | changed |", "---:|---:|") } else { ("", "") };
     let mut text = format!(
-        "### {title}\n\n| shard | status | repositories | detailed | gone | requests | points | 304 / conditional | retries | waited | duration |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "### {title}\n\n| shard | status |{head} repositories | detailed | gone | requests | points | 304 / conditional | retries | waited | duration |\n|---|---|{rule}---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for c in crawls {
         let s = &c.stats;
+        let checks = if refresh { format!(" {} | {} |", s.checked, s.changed) } else { String::new() };
         text.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {:.1} s | {:.1} s |\n",
+            "| {} | {} |{checks} {} | {} | {} | {} | {} | {} / {} | {} | {:.1} s | {:.1} s |\n",
             c.shard,
             c.status.as_str(),
             c.repositories,
@@ -245,6 +249,24 @@ mod tests {
         assert_eq!(lines[0], "### Crawl");
         assert_eq!(lines[4], "| shard-0001 | completed | 42 | 0 | 0 | 3 | 2 | 1 / 2 | 0 | 0.0 s | 0.0 s |");
         assert_eq!(lines[2].matches('|').count(), lines[4].matches('|').count());
+    }
+
+    #[test]
+    fn a_refresh_summary_shows_what_it_checked_and_found_changed() {
+        let summary = crate::crawl::CrawlSummary {
+            shard: "shard-0000".into(),
+            status: crate::crawl::ShardStatus::Completed,
+            repositories: 5,
+            stats: crate::crawl::CrawlStats { checked: 100, changed: 5, ..Default::default() },
+            errors: Vec::new(),
+            out: "x".into(),
+        };
+        let text = crawl_summary_markdown("Refresh", &[summary]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[2].starts_with("| shard | status | checked | changed | repositories |"), "{text}");
+        assert!(lines[4].starts_with("| shard-0000 | completed | 100 | 5 | 5 |"), "{text}");
+        assert_eq!(lines[2].matches('|').count(), lines[4].matches('|').count());
+        assert_eq!(lines[3].matches('|').count(), lines[4].matches('|').count());
     }
 
     #[test]
