@@ -123,7 +123,7 @@ $(row "one day of new ids, 1 token" --source "$day")
 $(row "one day of new ids, 5 installations" --source "$day" --credentials 5)
 
 **Changed repositories**, with \`--source refresh:DB\`: see "Daily refresh of a crawled
-database" above (a point per 100 repositories to check them, the changed ones collected).
+database" below (a point per 100 repositories to check them, the changed ones collected).
 
 **Re-listing instead.** \`crawl --previous DB\` sends every listing page with its stored ETag;
 GitHub answers unchanged pages with 304, which does not count against the rate limit. The daily
