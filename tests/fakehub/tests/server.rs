@@ -247,7 +247,13 @@ fn secondary_limit_on_concurrency_and_retry_after() {
     let stats = hub.stats();
     assert!(stats.concurrency_violations >= 1);
     assert!(stats.max_in_flight >= 3);
-    assert_eq!(stats.secondary_responses[0].cause, SecondaryCause::Concurrency);
+    // The refusals of concurrent requests are logged in the order their threads get the lock, so
+    // under load a retry-after refusal can be logged first: any of them is the concurrency one.
+    assert!(
+        stats.secondary_responses.iter().any(|r| r.cause == SecondaryCause::Concurrency),
+        "{:?}",
+        stats.secondary_responses
+    );
     // Coming back before retry-after elapsed is a violation too.
     hub.set_options(Options { latency: Duration::ZERO, ..hub.options() });
     let early = get(&hub, "/repositories", &[("Authorization", "token x")]);
