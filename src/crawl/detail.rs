@@ -59,16 +59,8 @@ pub(super) async fn drain(
         let Some(response) = progress.before_deadline(query).await else {
             return Ok(Some(ItemOutcome::Deadline));
         };
-        let response = response?;
-        let nodes = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
-        if nodes.len() != ids.len() {
-            crate::github::ledger::spill(response.records);
-            return Err(crate::github::GithubError::Unexpected {
-                url: context.github.graphql_url().to_string(),
-                reason: format!("asked for {} nodes, got {}", ids.len(), nodes.len()),
-            }
-            .into());
-        }
+        let mut response = response?;
+        let nodes = answered_nodes(context, &mut response, ids.len())?;
         let now = crate::time::now_rfc3339();
         let mut rows = Vec::with_capacity(batch.len());
         let mut streams = crate::store::StreamStart::default();
@@ -107,6 +99,25 @@ pub(super) async fn drain(
         progress.detail(rows.len() as u64, tombstones.len() as u64, &response.records);
     }
     Ok(None)
+}
+
+/// The `nodes` of a `nodes(ids:)` answer, one per id asked (`null` for a gone one); any other
+/// number is an error, and the answer's requests go to the failed-request ledger.
+pub(super) fn answered_nodes(
+    context: &ShardContext<'_>,
+    response: &mut crate::github::graphql::GraphqlResponse,
+    asked: usize,
+) -> Result<Vec<Value>, CrawlError> {
+    let nodes = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
+    if nodes.len() != asked {
+        crate::github::ledger::spill(std::mem::take(&mut response.records));
+        return Err(crate::github::GithubError::Unexpected {
+            url: context.github.graphql_url().to_string(),
+            reason: format!("asked for {asked} nodes, got {}", nodes.len()),
+        }
+        .into());
+    }
+    Ok(nodes)
 }
 
 /// Why node `index` came back null, from the errors array (`not_found` when GitHub says nothing).

@@ -200,11 +200,13 @@ fn is_gzip_name(path: &Path) -> bool {
 pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSummary, CrawlError> {
     let manifest = &request.manifest;
     let shard = manifest.shard.name.as_str();
-    if request.previous.is_none() && manifest.work.iter().any(|item| matches!(item, WorkItem::Refresh { .. })) {
-        return Err(CrawlError::RefreshWithoutPrevious);
-    }
-    if manifest.work.iter().any(|item| matches!(item, WorkItem::Refresh { .. })) && github.is_anonymous() {
-        return Err(CrawlError::NeedsToken { collect: "a refresh's check".into() });
+    if manifest.work.iter().any(|item| matches!(item, WorkItem::Refresh { .. })) {
+        if request.previous.is_none() {
+            return Err(CrawlError::RefreshWithoutPrevious);
+        }
+        if github.is_anonymous() {
+            return Err(CrawlError::NeedsToken { collect: "a refresh's check".into() });
+        }
     }
     let work_path = working_path(&request.out);
     let io = |path: &Path| {

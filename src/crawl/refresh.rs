@@ -55,68 +55,14 @@ pub(super) async fn crawl(
         let Some(response) = progress.before_deadline(check).await else {
             return Ok(ItemOutcome::Deadline);
         };
-        let response = response?;
-        let answers = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
-        if answers.len() != batch.len() {
-            crate::github::ledger::spill(response.records);
-            return Err(crate::github::GithubError::Unexpected {
-                url: context.github.graphql_url().to_string(),
-                reason: format!("asked for {} nodes, got {}", batch.len(), answers.len()),
-            }
-            .into());
-        }
-        let repo_ids: Vec<u64> = batch.iter().map(|(id, _)| *id).collect();
-        let (earlier, counts) = {
-            let previous = previous.lock().expect("previous lock");
-            let rows = previous.repositories_by_id(&repo_ids)?;
-            (
-                rows.into_iter().map(|r| (r.id, r)).collect::<HashMap<_, _>>(),
-                previous.commit_counts_before(&repo_ids, date)?,
-            )
-        };
+        let mut response = response?;
+        let answers = super::detail::answered_nodes(context, &mut response, batch.len())?;
         let now = crate::time::now_rfc3339();
-        let mut records = response.records.clone();
-        let (mut stubs, mut changes, mut gone) = (Vec::new(), Vec::new(), Vec::new());
-        for (i, (id, node_id)) in batch.iter().enumerate() {
-            let before = earlier.get(id);
-            match answers.get(i).filter(|node| !node.is_null()) {
-                None => {
-                    gone.push(Tombstone {
-                        id: *id,
-                        node_id: Some(node_id.clone()),
-                        full_name: before.map(|r| r.full_name.clone()),
-                        reason: super::detail::reason(&response.errors, i),
-                        observed_at: now.clone(),
-                    });
-                    changes.push(DailyChange {
-                        repo_id: *id,
-                        check_date: date.to_string(),
-                        gone: true,
-                        previous_full_name: before.map(|r| r.full_name.clone()),
-                        previous_head_sha: before.and_then(|r| r.head_sha.clone()),
-                        fetched_at: now.clone(),
-                        ..DailyChange::default()
-                    });
-                }
-                Some(node) => {
-                    let mut change = compare(*id, node, before, counts.get(id).copied(), date, &now);
-                    if !change.has_changes() && before.is_some() {
-                        // The same decision an incremental crawl makes per stream: one that
-                        // would not be copied as it is means activity to collect.
-                        let facts = super::streams::spec::facts(node);
-                        let previous = previous.lock().expect("previous lock");
-                        for spec in &context.streams {
-                            let decision = super::streams::incremental::decide(&previous, *id, &facts, spec)?;
-                            change.activity |= decision != super::streams::incremental::Decision::Unchanged;
-                        }
-                    }
-                    if change.has_changes() && context.detail {
-                        stubs.push(stub(*id, node_id, node, before));
-                    }
-                    changes.push(change);
-                }
-            }
-        }
+        let Classified { stubs, mut changes, gone } = {
+            let previous = previous.lock().expect("previous lock");
+            classify(context, &previous, batch, &answers, &response.errors, date, &now)?
+        };
+        let mut records = std::mem::take(&mut response.records);
         if context.files {
             for change in changes.iter_mut() {
                 let (Some(base), Some(head)) = (&change.previous_head_sha, &change.head_sha) else { continue };
@@ -135,7 +81,7 @@ pub(super) async fn crawl(
         done = end;
         let check = Check { stubs: &stubs, changes: &changes, gone: &gone, cursor: done, records: &records };
         store.commit_check(progress.shard(), idx, &check)?;
-        progress.checked(changes.len() as u64, stubs.len() as u64, gone.len() as u64, &response.records);
+        progress.checked(changes.len() as u64, stubs.len() as u64, gone.len() as u64, &records);
         if let Some(outcome) = super::drain(context, store, progress, BATCH as u64 - 1).await? {
             return Ok(outcome);
         }
@@ -145,6 +91,71 @@ pub(super) async fn crawl(
     }
     store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
     Ok(ItemOutcome::Completed)
+}
+
+/// What the check of one batch found.
+struct Classified {
+    /// Stubs of the changed repositories, to collect.
+    stubs: Vec<RepositoryRow>,
+    /// Every checked repository's record.
+    changes: Vec<DailyChange>,
+    /// The repositories found gone.
+    gone: Vec<Tombstone>,
+}
+
+/// Compares each repository of `batch` (its `answers` node, `null` when gone) with the earlier
+/// database `previous`.
+fn classify(
+    context: &ShardContext<'_>,
+    previous: &Store,
+    batch: &[(u64, String)],
+    answers: &[Value],
+    errors: &[crate::github::graphql::GraphqlError],
+    date: &str,
+    now: &str,
+) -> Result<Classified, CrawlError> {
+    let repo_ids: Vec<u64> = batch.iter().map(|(id, _)| *id).collect();
+    let earlier: HashMap<u64, RepositoryRow> =
+        previous.repositories_by_id(&repo_ids)?.into_iter().map(|r| (r.id, r)).collect();
+    let counts = previous.commit_counts_before(&repo_ids, date)?;
+    let mut found = Classified { stubs: Vec::new(), changes: Vec::new(), gone: Vec::new() };
+    for (i, (id, node_id)) in batch.iter().enumerate() {
+        let before = earlier.get(id);
+        let Some(node) = answers.get(i).filter(|node| !node.is_null()) else {
+            found.gone.push(Tombstone {
+                id: *id,
+                node_id: Some(node_id.clone()),
+                full_name: before.map(|r| r.full_name.clone()),
+                reason: super::detail::reason(errors, i),
+                observed_at: now.to_string(),
+            });
+            found.changes.push(DailyChange {
+                repo_id: *id,
+                check_date: date.to_string(),
+                gone: true,
+                previous_full_name: before.map(|r| r.full_name.clone()),
+                previous_head_sha: before.and_then(|r| r.head_sha.clone()),
+                fetched_at: now.to_string(),
+                ..DailyChange::default()
+            });
+            continue;
+        };
+        let mut change = compare(*id, node, before, counts.get(id).copied(), date, now);
+        if !change.has_changes() && before.is_some() {
+            // The same decision an incremental crawl makes per stream: one that would not be
+            // copied as it is means activity to collect.
+            let facts = super::streams::spec::facts(node);
+            for spec in &context.streams {
+                let decision = super::streams::incremental::decide(previous, *id, &facts, spec)?;
+                change.activity |= decision != super::streams::incremental::Decision::Unchanged;
+            }
+        }
+        if change.has_changes() && context.detail {
+            found.stubs.push(stub(*id, node_id, node, before));
+        }
+        found.changes.push(change);
+    }
+    Ok(found)
 }
 
 /// The body of a compare answer, as far as the count of files goes.
