@@ -160,6 +160,15 @@ fn covered<'a>(work: &WorkItem, done: impl Iterator<Item = &'a WorkState>) -> bo
     false
 }
 
+/// What is left of a list whose cursor counts the entries done: those done but still `waiting`
+/// (for detail or streams), then those not done; `None` when nothing is.
+fn left_of<T: Clone>(items: &[T], state: &WorkState, waiting: impl Fn(&T) -> bool) -> Option<Vec<T>> {
+    let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(items.len());
+    let mut left: Vec<T> = items[..done].iter().filter(|item| waiting(item)).cloned().collect();
+    left.extend_from_slice(&items[done..]);
+    (!left.is_empty()).then_some(left)
+}
+
 /// What remains of a work item, given its cursor and what its repositories still wait for;
 /// `None` if nothing does.
 pub fn remaining(state: &WorkState, waiting: &Waiting) -> Option<Leftover> {
@@ -188,36 +197,17 @@ pub fn remaining(state: &WorkState, waiting: &Waiting) -> Option<Leftover> {
             WorkItem::IdRange { from: start, to: *to, discover: discover.clone() }
         }
         WorkItem::RepoNames { names } => {
-            let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(names.len());
-            let mut left: Vec<String> = names[..done].iter().filter(|n| waiting.names.contains(n)).cloned().collect();
-            left.extend_from_slice(&names[done..]);
-            if left.is_empty() {
-                return None;
-            }
-            WorkItem::RepoNames { names: left }
+            WorkItem::RepoNames { names: left_of(names, state, |name| waiting.names.contains(name))? }
         }
         WorkItem::RepoNodes { repos } => {
-            let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(repos.len());
-            let mut left: Vec<(u64, String)> =
-                repos[..done].iter().filter(|(id, _)| waiting.names.contains(&id.to_string())).cloned().collect();
-            left.extend_from_slice(&repos[done..]);
-            if left.is_empty() {
-                return None;
-            }
-            WorkItem::RepoNodes { repos: left }
+            WorkItem::RepoNodes { repos: left_of(repos, state, |(id, _)| waiting.names.contains(&id.to_string()))? }
         }
         // Checked and changed but not collected yet, or not checked yet: checked again (against
         // the same earlier database, they are still changed).
-        WorkItem::Refresh { date, repos } => {
-            let done = state.cursor.as_deref().and_then(|c| c.parse::<usize>().ok()).unwrap_or(0).min(repos.len());
-            let mut left: Vec<(u64, String)> =
-                repos[..done].iter().filter(|(id, _)| waiting.names.contains(&id.to_string())).cloned().collect();
-            left.extend_from_slice(&repos[done..]);
-            if left.is_empty() {
-                return None;
-            }
-            WorkItem::Refresh { date: date.clone(), repos: left }
-        }
+        WorkItem::Refresh { date, repos } => WorkItem::Refresh {
+            date: date.clone(),
+            repos: left_of(repos, state, |(id, _)| waiting.names.contains(&id.to_string()))?,
+        },
         // Page-based listings restart from their first page: pages shift as repositories are
         // added, so a page number from an earlier crawl does not say what is done.
         other @ (WorkItem::Search { .. } | WorkItem::OwnerRepos { .. } | WorkItem::Starred { .. }) => other.clone(),
