@@ -314,15 +314,21 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
             facts.unsplittable = unsplittable;
         }
         Source::Repos(path) => facts.names = read_names(path)?,
-        Source::Db(path) => (facts.nodes, facts.profile) = read_nodes(path, request.filter.as_deref())?,
+        Source::Db(path) => {
+            let (conn, _unpacked) = open_earlier(path)?;
+            (facts.nodes, facts.profile) = read_nodes(&conn, path, request.filter.as_deref())?;
+        }
         Source::Refresh(path) => {
-            (facts.nodes, facts.profile) = read_nodes(path, request.filter.as_deref())?;
-            let discover = match request.discover {
-                Some(discover) => discover,
-                None => crawled_id_space(path)?,
+            let discover_from = {
+                let (conn, _unpacked) = open_earlier(path)?;
+                (facts.nodes, facts.profile) = read_nodes(&conn, path, request.filter.as_deref())?;
+                let discover = match request.discover {
+                    Some(discover) => discover,
+                    None => crawled_id_space(&conn, path)?,
+                };
+                if discover { Some(highest_id(&conn, path)? + 1) } else { None }
             };
-            if discover {
-                let from = highest_id(path)? + 1;
+            if let Some(from) = discover_from {
                 let (end, _) = probe::find_end(need_github()?, from).await?;
                 facts.discovery = (end > from).then_some((from, end));
             }
@@ -405,9 +411,11 @@ fn read_names(path: &Path) -> Result<Vec<String>, PlanError> {
 
 /// Reads the repositories of an earlier octoshard database (`.sqlite` or `.sqlite.gz`) that pass
 /// `filter`, a read-only SQL condition over its `repositories` table.
-fn read_nodes(path: &Path, filter: Option<&str>) -> Result<(Vec<RepoNode>, Option<estimate::DeepProfile>), PlanError> {
+/// An earlier octoshard database (`db:`, `refresh:`), opened read-only once (a `.gz` unpacked
+/// into a temporary file that lives as long as the returned path).
+fn open_earlier(path: &Path) -> Result<(rusqlite::Connection, Option<tempfile::TempPath>), PlanError> {
     let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
-    let (database, _unpacked) = crate::artifact::readable_sqlite(path).map_err(fail)?;
+    let (database, unpacked) = crate::artifact::readable_sqlite(path).map_err(fail)?;
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = rusqlite::Connection::open_with_flags(&database, flags)
         .map_err(|e| fail(format!("cannot open it as SQLite ({e})")))?;
@@ -418,6 +426,15 @@ fn read_nodes(path: &Path, filter: Option<&str>) -> Result<(Vec<RepoNode>, Optio
     if !octoshard {
         return Err(fail("not an octoshard database (no meta table)".into()));
     }
+    Ok((conn, unpacked))
+}
+
+fn read_nodes(
+    conn: &rusqlite::Connection,
+    path: &Path,
+    filter: Option<&str>,
+) -> Result<(Vec<RepoNode>, Option<estimate::DeepProfile>), PlanError> {
+    let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
     let condition = filter.unwrap_or("true");
     let sql = format!("SELECT id, node_id FROM repositories WHERE node_id IS NOT NULL AND ({condition}) ORDER BY id");
     let mut statement = conn.prepare(&sql).map_err(|e| fail(format!("--where `{condition}` is not usable ({e})")))?;
@@ -429,7 +446,7 @@ fn read_nodes(path: &Path, filter: Option<&str>) -> Result<(Vec<RepoNode>, Optio
     if nodes.is_empty() {
         return Err(fail(format!("no repository matches `{condition}`")));
     }
-    let profile = measure_profile(&conn, condition, path).map_err(|e| fail(format!("cannot measure it ({e})")))?;
+    let profile = measure_profile(conn, condition, path).map_err(|e| fail(format!("cannot measure it ({e})")))?;
     Ok((nodes, Some(profile)))
 }
 
@@ -736,24 +753,16 @@ fn check_work(n: usize, streams: bool) -> Work {
 
 /// True when an earlier database holds a crawl of the id space (an `ids:` plan), whose refresh
 /// discovers the repositories created since.
-fn crawled_id_space(path: &Path) -> Result<bool, PlanError> {
+fn crawled_id_space(conn: &rusqlite::Connection, path: &Path) -> Result<bool, PlanError> {
     let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
-    let (database, _unpacked) = crate::artifact::readable_sqlite(path).map_err(fail)?;
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = rusqlite::Connection::open_with_flags(&database, flags)
-        .map_err(|e| fail(format!("cannot open it as SQLite ({e})")))?;
     conn.query_row("SELECT count(*) FROM plans WHERE source LIKE 'ids:%'", [], |row| row.get::<_, i64>(0))
         .map(|plans| plans > 0)
         .map_err(|e| fail(format!("cannot read its plans ({e})")))
 }
 
 /// The highest repository id an earlier database knows (listed or found gone).
-fn highest_id(path: &Path) -> Result<u64, PlanError> {
+fn highest_id(conn: &rusqlite::Connection, path: &Path) -> Result<u64, PlanError> {
     let fail = |reason: String| PlanError::Input { path: path.to_path_buf(), reason };
-    let (database, _unpacked) = crate::artifact::readable_sqlite(path).map_err(fail)?;
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = rusqlite::Connection::open_with_flags(&database, flags)
-        .map_err(|e| fail(format!("cannot open it as SQLite ({e})")))?;
     conn.query_row(
         "SELECT max(coalesce((SELECT max(id) FROM repositories), 0), coalesce((SELECT max(id) FROM tombstones), 0))",
         [],
