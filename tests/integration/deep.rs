@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fakehub::{FakeHub, Options, UniverseConfig};
 use rusqlite::types::Value as SqlValue;
@@ -362,38 +362,11 @@ fn server_errors_secondary_limits_and_kills_end_in_the_exact_truth() {
             .args(["crawl", "--retry-delay", "1ms", "--no-pacing", "--secondary-wait", "10ms", "--manifest"])
             .arg(plan.join("shard-0000.yaml"))
             .arg("--out")
-            .arg(&out)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .arg(&out);
         command
     };
-    let mut rng = fastrand::Rng::with_seed(11);
-    let mut kills = 0;
-    while kills < 20 {
-        let start = hub.stats().requests;
-        let mut child = crawl().spawn().unwrap();
-        let after = start + rng.u64(2..40);
-        let give_up = Instant::now() + Duration::from_secs(60);
-        let done = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if hub.stats().requests >= after {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                kills += 1;
-                break None;
-            }
-            assert!(Instant::now() < give_up, "no progress");
-            std::thread::sleep(Duration::from_millis(1));
-        };
-        if let Some(status) = done {
-            assert!(status.success(), "the crawl failed on its own after {kills} kills");
-            break;
-        }
-    }
+    let kills = crawl_with_kills(&hub, crawl, 11, 2..40, 20);
     assert!(kills >= 10, "only {kills} kills before the crawl finished");
-    success(&run(&mut crawl()));
     assert_detail_equals_truth(&out, &hub, 0, end);
     assert_deep_equals_truth(&out, &hub, end);
 }

@@ -254,36 +254,10 @@ fn a_refresh_under_server_errors_secondary_limits_and_kills_ends_in_the_exact_tr
             .arg("--manifest")
             .arg(plan.join("shard-0000.yaml"))
             .arg("--out")
-            .arg(&shard)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
+            .arg(&shard);
         command
     };
-    let mut rng = fastrand::Rng::with_seed(5);
-    let mut kills = 0;
-    loop {
-        let start = hub.stats().requests;
-        let mut child = crawl().spawn().unwrap();
-        let after = start + rng.u64(2..15);
-        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        let finished = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break Some(status);
-            }
-            if hub.stats().requests >= after {
-                child.kill().unwrap();
-                child.wait().unwrap();
-                kills += 1;
-                break None;
-            }
-            assert!(std::time::Instant::now() < give_up, "no progress");
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        };
-        if let Some(status) = finished {
-            assert!(status.success(), "the refresh failed on its own after {kills} kills");
-            break;
-        }
-    }
+    let kills = crawl_with_kills(&hub, crawl, 5, 2..15, usize::MAX);
     assert!(kills >= 3, "only {kills} kills before the refresh finished");
     let merged = dir.path("day1.sqlite");
     success(&run(octoshard(&hub.url())

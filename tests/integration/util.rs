@@ -325,3 +325,40 @@ pub fn plan_ids(hub: &FakeHub, out: &Path, to: u64, shards: u32) -> std::path::P
         .arg(out)));
     out.to_path_buf()
 }
+
+/// Runs `crawl` again and again, killing each run after a random number (in `gap`) of requests
+/// answered by `hub`, until it finishes on its own (which must be a success) or `max_kills` kills
+/// are done (then one last run must succeed). Seeded, so a failure replays. Returns the kills.
+pub fn crawl_with_kills(
+    hub: &FakeHub,
+    crawl: impl Fn() -> Command,
+    seed: u64,
+    gap: std::ops::Range<u64>,
+    max_kills: usize,
+) -> usize {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut kills = 0;
+    while kills < max_kills {
+        let start = hub.stats().requests;
+        let mut child =
+            crawl().stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let after = start + rng.u64(gap.clone());
+        let give_up = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "the crawl failed on its own after {kills} kills");
+                return kills;
+            }
+            if hub.stats().requests >= after {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                kills += 1;
+                break;
+            }
+            assert!(std::time::Instant::now() < give_up, "no progress");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
+    success(&run(&mut crawl()));
+    kills
+}
