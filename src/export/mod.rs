@@ -262,19 +262,18 @@ pub(crate) fn each_row<E>(
     table: &tables::Table,
     mut each: impl FnMut(&[ValueRef<'_>]) -> Result<(), E>,
 ) -> Result<u64, RowError<E>> {
-    let columns: Vec<String> = table.columns.iter().map(|c| format!("\"{}\"", c.name)).collect();
     let order = if table.key.is_empty() {
         String::new()
     } else {
-        format!(" ORDER BY {}", table.key.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", "))
+        format!(" ORDER BY {}", table.key.iter().map(|k| tables::quote(k)).collect::<Vec<_>>().join(", "))
     };
-    let sql = format!("SELECT {} FROM \"{}\"{order}", columns.join(", "), table.name);
+    let sql = format!("SELECT {} FROM {}{order}", table.select_list(), tables::quote(&table.name));
     let mut statement = conn.prepare(&sql).map_err(RowError::Sql)?;
     let mut rows = statement.query([]).map_err(RowError::Sql)?;
     let mut count = 0;
     while let Some(row) = rows.next().map_err(RowError::Sql)? {
-        let mut values = Vec::with_capacity(columns.len());
-        for i in 0..columns.len() {
+        let mut values = Vec::with_capacity(table.columns.len());
+        for i in 0..table.columns.len() {
             values.push(row.get_ref(i).map_err(RowError::Sql)?);
         }
         each(&values).map_err(RowError::Io)?;

@@ -18,7 +18,7 @@ use parquet::schema::types::ColumnPath;
 use rusqlite::types::ValueRef;
 
 use super::ExportError;
-use super::tables::{Kind, Table};
+use super::tables::{Kind, Table, quote};
 use super::values::micros;
 
 /// Rows per row group: large enough for good compression, small enough to keep memory flat.
@@ -304,7 +304,7 @@ fn cut_groups(
     table: &Table,
     mut task: impl FnMut((usize, i64, i64)) -> bool,
 ) -> rusqlite::Result<()> {
-    let sql = format!("SELECT rowid FROM \"{}\" ORDER BY rowid", table.name.replace('"', "\"\""));
+    let sql = format!("SELECT rowid FROM {} ORDER BY rowid", quote(&table.name));
     let mut statement = conn.prepare(&sql)?;
     let mut rows = statement.query([])?;
     let (mut index, mut start, mut count) = (0, None, 0);
@@ -328,13 +328,13 @@ fn cut_groups(
     Ok(())
 }
 
+/// The rows of `table` with rowids in `first..=last`, as one row group's buffers.
 fn read_group(conn: &rusqlite::Connection, table: &Table, first: i64, last: i64) -> Result<Vec<Buffer>, ExportError> {
     let read = |source| ExportError::Read { table: table.name.clone(), source };
-    let columns: Vec<String> = table.columns.iter().map(|c| format!("\"{}\"", c.name.replace('"', "\"\""))).collect();
     let sql = format!(
-        "SELECT {} FROM \"{}\" WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
-        columns.join(", "),
-        table.name.replace('"', "\"\"")
+        "SELECT {} FROM {} WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
+        table.select_list(),
+        quote(&table.name)
     );
     let mut statement = conn.prepare_cached(&sql).map_err(read)?;
     let mut rows = statement.query([first, last]).map_err(read)?;

@@ -11,7 +11,7 @@ use futures_util::SinkExt;
 use rusqlite::types::ValueRef;
 use tokio_postgres::Transaction;
 
-use super::tables::{Kind, Table};
+use super::tables::{Kind, Table, quote};
 use super::{ExportError, ExportReport, pgcopy};
 
 /// Rows read from SQLite and sent per COPY chunk.
@@ -53,10 +53,6 @@ fn pg_type(kind: Kind) -> &'static str {
         Kind::Time => "timestamp with time zone",
         Kind::Json => "jsonb",
     }
-}
-
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The columns exported of a table: log tables drop their local `id` and key on [`ROW_KEY`].
@@ -321,10 +317,9 @@ fn read_chunk(
     out: &mut Vec<u8>,
 ) -> Result<(i64, u64), ExportError> {
     let read = |source| ExportError::Read { table: table.name.clone(), source };
-    let columns: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
     let sql = format!(
         "SELECT rowid, {} FROM {} WHERE rowid > ?1 ORDER BY rowid LIMIT {CHUNK_ROWS}",
-        columns.join(", "),
+        table.select_list(),
         quote(&table.name)
     );
     let mut statement = conn.prepare_cached(&sql).map_err(read)?;
@@ -332,8 +327,8 @@ fn read_chunk(
     let mut last = after;
     let mut count = 0;
     let by_content = keyed_by_content(table);
-    let fields = columns.len() + usize::from(by_content)
-        - usize::from(by_content && table.columns.iter().any(|c| c.name == "id"));
+    // The exported columns: the content key and every column but `id` for log tables.
+    let fields = columns(table).len();
     while let Some(row) = rows.next().map_err(read)? {
         last = row.get(0).map_err(read)?;
         pgcopy::row(out, fields);

@@ -58,7 +58,17 @@ pub struct Table {
     pub key: Vec<String>,
 }
 
+/// A name quoted as an SQL identifier, the same for SQLite and PostgreSQL.
+pub fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 impl Table {
+    /// Its columns, quoted and comma separated, in order: what an exporter selects.
+    pub fn select_list(&self) -> String {
+        self.columns.iter().map(|c| quote(&c.name)).collect::<Vec<_>>().join(", ")
+    }
+
     /// A log table (see [`LOG_TABLES`]).
     pub fn is_log(&self) -> bool {
         LOG_TABLES.contains(&self.name.as_str())
