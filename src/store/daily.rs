@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use rusqlite::params;
 
-use super::detail::bury;
+use super::detail::{advance_cursor, bury};
 use super::{RepositoryRow, Store, StoreError, Tombstone, insert_requests, repositories};
 use crate::github::RequestRecord;
 
@@ -102,11 +102,7 @@ impl Store {
                 ])?;
             }
             insert_requests(tx, shard, check.records)?;
-            tx.execute(
-                "UPDATE work_items SET cursor = ?3, stored = stored + ?4, updated_at = ?5 WHERE shard = ?1 AND idx = ?2",
-                params![shard, idx, check.cursor.to_string(), check.stubs.len() as i64, now],
-            )?;
-            Ok(())
+            advance_cursor(tx, shard, idx, check.cursor, check.stubs.len(), &now)
         })
     }
 

@@ -124,11 +124,7 @@ impl Store {
                 )?;
             }
             insert_requests(tx, shard, records)?;
-            tx.execute(
-                "UPDATE work_items SET cursor = ?3, stored = stored + ?4, updated_at = ?5 WHERE shard = ?1 AND idx = ?2",
-                params![shard, idx, cursor.to_string(), rows.len() as i64, now],
-            )?;
-            Ok(())
+            advance_cursor(tx, shard, idx, cursor, rows.len(), &now)
         })
     }
 
@@ -163,6 +159,23 @@ impl Store {
         }
         Ok(rows)
     }
+}
+
+/// Moves the cursor of a list item (the number of its entries done) and counts what it stored,
+/// inside the caller's transaction.
+pub(super) fn advance_cursor(
+    tx: &rusqlite::Transaction<'_>,
+    shard: &str,
+    idx: u32,
+    cursor: usize,
+    stored: usize,
+    now: &str,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE work_items SET cursor = ?3, stored = stored + ?4, updated_at = ?5 WHERE shard = ?1 AND idx = ?2",
+        params![shard, idx, cursor.to_string(), stored as i64, now],
+    )
+    .map(drop)
 }
 
 /// Saves a page's ETag inside the caller's transaction.
