@@ -152,29 +152,7 @@ fi
 if want export; then
 echo "== export of 1,000,000 repositories (synthetic rows; PostgreSQL and Python from scripts/services.sh)"
 eval "$(bash scripts/services.sh start)"
-python3 - "$work/big.sqlite" <<'PY'
-import glob, sqlite3, sys
-# An octoshard database made the way the store makes one: its numbered migrations, in order.
-c = sqlite3.connect(sys.argv[1])
-migrations = sorted(glob.glob("src/store/migrations/*.sql"))
-for number, path in enumerate(migrations, 1):
-    c.executescript(open(path).read())
-    c.execute(f"PRAGMA user_version = {number}")
-c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(len(migrations)),))
-c.execute("""
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
-INSERT INTO repositories (id, node_id, full_name, owner, name, description, language, topics,
-  stargazers_count, forks_count, open_issues_count, size, default_branch, fork, archived, license,
-  created_at, updated_at, pushed_at, fetched_at, watchers_count, detail_fetched_at)
-SELECT i, 'R_' || i, 'owner' || (i % 50000) || '/repo' || i, 'owner' || (i % 50000), 'repo' || i,
-  'A repository about thing ' || (i % 997), CASE i % 5 WHEN 0 THEN 'Rust' WHEN 1 THEN 'Python' ELSE NULL END,
-  '["cli","tool"]', i % 1000, i % 100, i % 10, i % 100000, 'main', i % 7 = 0, i % 11 = 0, 'MIT',
-  '2015-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '2025-06-01T00:00:00Z', '2026-01-01T00:00:00.000Z', i % 1000,
-  '2026-01-01T00:00:00.000Z'
-FROM n""")
-c.commit()
-print("rows:", c.execute("SELECT count(*) FROM repositories").fetchone()[0])
-PY
+python3 scripts/lib/synthetic_db.py "$work/big.sqlite" 1000000
 psql_cmd=${OCTOSHARD_TEST_PSQL:-psql}
 # Three runs of each (the machine is shared and noisy): the best and the median, and peak memory.
 # "postgres" exports into an empty database (COPY straight into new tables, keys built after);

@@ -24,22 +24,11 @@ num() { awk -v n="$1" 'BEGIN {
 
 dry() { "$bin" plan --probes 0 --dry-run "$@" 2>/dev/null; }
 
-# A merged database of 100,000 repositories (ids, node ids, names; made with the store's own
+# A merged database of 100,000 repositories (scripts/lib/synthetic_db.py: the store's own
 # migrations) for the refresh rows: `plan --source refresh:` reads its repositories.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python3 - "$work/merged.sqlite" <<'PY'
-import glob, sqlite3, sys
-c = sqlite3.connect(sys.argv[1])
-for number, path in enumerate(sorted(glob.glob("src/store/migrations/*.sql")), 1):
-    c.executescript(open(path).read())
-    c.execute(f"PRAGMA user_version = {number}")
-c.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(number),))
-c.execute("""WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
-  INSERT INTO repositories (id, node_id, full_name, owner, name, default_branch, fetched_at)
-  SELECT i * 3, 'R_' || i, 'o/r' || i, 'o', 'r' || i, 'main', '2026-01-01T00:00:00Z' FROM n""")
-c.commit()
-PY
+python3 scripts/lib/synthetic_db.py "$work/merged.sqlite" 100000 >/dev/null
 
 # Budget units per 1,000 repositories of a dry run: "core graphql".
 per_thousand() { local y; y=$(dry "$@")
