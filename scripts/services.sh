@@ -6,17 +6,24 @@
 #     fixed port, scram-sha-256 password login over TCP, role `octoshard` (password
 #     `octoshard-test`, test-only) owning the databases `octoshard` and `octoshard_b`. The package's
 #     own cluster, if it made one, is never used.
-#   - Python: a venv with pinned pyarrow, duckdb and datasette from PyPI (prebuilt wheels only for
-#     pyarrow and duckdb: nothing that big is compiled here).
+#   - Python: a venv with pinned pyarrow, duckdb, datasette and moto[server] from PyPI (prebuilt
+#     wheels only for pyarrow, duckdb and moto's compiled dependencies: nothing that big is
+#     compiled here).
+#   - S3: moto's server (from that venv) run in the background by the current user, listening only
+#     on 127.0.0.1 on a fixed port, its PID in STATE/s3/server.pid and its log in
+#     STATE/s3/server.log, with the bucket `octoshard-test`. It accepts any credentials (the tests
+#     use the test-only key `octoshard-test`, secret `octoshard-test-secret`, set per command: no
+#     AWS_* variable is exported here) and keeps objects in memory: a restart empties it.
 # Usage: scripts/services.sh [start|stop|env]   (default start)
 #   start  installs what is missing, starts what is not running, reuses the rest (idempotent; a
 #          second start takes well under a second), writes STATE/env, prints its export lines
-#   stop   stops the PostgreSQL server (installs and data stay)
+#   stop   stops the PostgreSQL server (installs and data stay) and the S3 server (objects go)
 #   env    prints the export lines without starting anything
 # The export lines go to stdout, everything else to stderr, so `eval "$(scripts/services.sh)"`
-# works. State: ${OCTOSHARD_SERVICES_DIR:-${TMPDIR:-/tmp}/octoshard-services}. Port:
-# ${OCTOSHARD_PG_PORT:-55432}. Python for the venv: ${PYTHON:-python3}. Change a version below to
-# reinstall it. Exit status: 0 when ready, 1 when a step failed (the message names it), 2 on usage.
+# works. State: ${OCTOSHARD_SERVICES_DIR:-${TMPDIR:-/tmp}/octoshard-services}. Ports:
+# ${OCTOSHARD_PG_PORT:-55432}, ${OCTOSHARD_S3_PORT:-55433}. Python for the venv: ${PYTHON:-python3}.
+# Change a version below to reinstall it. Exit status: 0 when ready, 1 when a step failed (the
+# message names it), 2 on usage.
 set -Eeuo pipefail
 # A step that fails without its own message still names itself.
 trap 'echo "services: FAILED (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -24,12 +31,17 @@ trap 'echo "services: FAILED (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 PYARROW_VERSION=26.0.1
 DUCKDB_VERSION=2.0.1
 DATASETTE_VERSION=0.65.5
+MOTO_VERSION=5.2.5
 
 PG_ROLE=octoshard
 PG_PASSWORD=octoshard-test # test-only; the cluster listens on loopback only
 PG_DATABASES=(octoshard octoshard_b)
 PG_PORT=${OCTOSHARD_PG_PORT:-55432}
 PG_LIB=/usr/lib/postgresql
+S3_PORT=${OCTOSHARD_S3_PORT:-55433}
+S3_BUCKET=octoshard-test
+S3_KEY_ID=octoshard-test
+S3_SECRET=octoshard-test-secret # test-only; the server listens on loopback only
 PYTHON=${PYTHON:-python3}
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
@@ -62,6 +74,10 @@ esac
 case $PG_PORT in
   '' | *[!0-9]*) die "OCTOSHARD_PG_PORT must be a port number, not '$PG_PORT'" ;;
 esac
+case $S3_PORT in
+  '' | *[!0-9]*) die "OCTOSHARD_S3_PORT must be a port number, not '$S3_PORT'" ;;
+esac
+[ "$PG_PORT" != "$S3_PORT" ] || die "OCTOSHARD_PG_PORT and OCTOSHARD_S3_PORT are both $PG_PORT: choose two ports"
 
 started_at=${EPOCHREALTIME//[!0-9]/} # microseconds
 elapsed() {
@@ -76,6 +92,10 @@ pg_data=$pg_dir/data
 pg_run=$pg_dir/run # the unix socket lives here
 pg_log=$pg_dir/server.log
 venv=$state/venv
+s3_dir=$state/s3
+s3_log=$s3_dir/server.log
+s3_pid_file=$s3_dir/server.pid
+s3_url=http://127.0.0.1:$S3_PORT
 
 # One start or stop at a time per state dir (two test runs starting together must not both initdb).
 # Every program this script starts that may outlive it (the server, apt's service starts) gets
@@ -128,16 +148,17 @@ fi
 pg_bin=$(find_pg_bin)
 if [ -z "$pg_bin" ]; then
   if [ "$command" = stop ]; then
-    log "PostgreSQL is not installed: nothing to stop"
-    exit 0
+    log "PostgreSQL is not installed: no PostgreSQL to stop"
   elif [ "$command" = env ]; then
     die "PostgreSQL is not installed (no pg_ctl under $PG_LIB/*/bin); run: $0 start"
+  else
+    install_postgresql
+    pg_bin=$(find_pg_bin)
+    [ -n "$pg_bin" ] || die "apt-get installed postgresql but there is still no pg_ctl under $PG_LIB/*/bin"
   fi
-  install_postgresql
-  pg_bin=$(find_pg_bin)
-  [ -n "$pg_bin" ] || die "apt-get installed postgresql but there is still no pg_ctl under $PG_LIB/*/bin"
 fi
-pg_major=$(basename "$(dirname "$pg_bin")")
+pg_major=
+[ -z "$pg_bin" ] || pg_major=$(basename "$(dirname "$pg_bin")")
 
 # A postmaster.pid left by a server that is gone (the machine restarted, the process was killed)
 # whose PID now belongs to another process would make pg_ctl think the server runs, or postgres
@@ -169,8 +190,8 @@ pg_stop() {
   fi
 }
 
-# Something (not our server) answering on the port?
-port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$PG_PORT") 2>/dev/null; }
+# Something (not our server) answering on this port of 127.0.0.1?
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 pg_start() {
   # The state dir may be somewhere the server's user cannot reach (a private $TMPDIR, say).
@@ -237,7 +258,7 @@ EOF
   else
     # Running but not on our port or not answering: stop it, then start afresh.
     pg_stop
-    if port_taken; then
+    if port_taken "$PG_PORT"; then
       die "127.0.0.1:$PG_PORT is already taken by another program: set OCTOSHARD_PG_PORT to a free port"
     fi
     log "starting PostgreSQL $pg_major on 127.0.0.1:$PG_PORT (waits up to 30 s for it to accept connections; log: $pg_log)"
@@ -283,17 +304,26 @@ EOF
 }
 
 # --- Python venv -------------------------------------------------------------------------------
-py_requirements=("pyarrow==$PYARROW_VERSION" "duckdb==$DUCKDB_VERSION" "datasette==$DATASETTE_VERSION")
+py_requirements=("pyarrow==$PYARROW_VERSION" "duckdb==$DUCKDB_VERSION" "datasette==$DATASETTE_VERSION"
+  "moto[server]==$MOTO_VERSION")
+# Set when this run installed into the venv: a moto server started from the old one is restarted.
+venv_changed=
 
 # What the venv holds, in the same form as py_requirements (empty when the venv is unusable).
 venv_has() {
   [ -x "$venv/bin/python" ] && [ -x "$venv/bin/datasette" ] || return 0
-  "$venv/bin/python" - <<'EOF' 2>/dev/null || true
+  "$venv/bin/python" - "${py_requirements[@]}" <<'EOF' 2>/dev/null || true
+import sys
 from importlib.metadata import version, PackageNotFoundError
+from importlib.util import find_spec
 out = []
-for name in ("pyarrow", "duckdb", "datasette"):
+for req in sys.argv[1:]:
+    name = req.split("==")[0]
+    # moto without its server extra has no Flask to serve with.
+    if name.endswith("[server]") and find_spec("flask") is None:
+        continue
     try:
-        out.append(f"{name}=={version(name)}")
+        out.append(f"{name}=={version(name.split('[')[0])}")
     except PackageNotFoundError:
         pass
 print(" ".join(out))
@@ -325,9 +355,12 @@ python_start() {
       }
     fi
   fi
-  log "installing $want into $venv (waits for pip: about 80 MB of wheels, a minute or so; log: $pip_log)"
-  # Prebuilt wheels only for pyarrow and duckdb: building either from source would take hours here.
-  if ! "$venv/bin/python" -m pip install --prefer-binary --only-binary pyarrow,duckdb \
+  log "installing $want into $venv (waits for pip: about 130 MB of wheels, a minute or two; log: $pip_log)"
+  venv_changed=1
+  # Prebuilt wheels only for pyarrow and duckdb (building either from source would take hours
+  # here) and for moto's compiled dependencies (they would need a C or Rust toolchain).
+  if ! "$venv/bin/python" -m pip install --prefer-binary \
+    --only-binary pyarrow,duckdb,cryptography,cffi,pydantic-core,rpds-py \
     "${py_requirements[@]}" >>"$pip_log" 2>&1; then
     show_tail "$pip_log"
     die "pip could not install $want (log: $pip_log)"
@@ -335,6 +368,122 @@ python_start() {
   [ "$(venv_has)" = "$want" ] || die "after pip install, $venv holds '$(venv_has)', not '$want'"
   "$venv/bin/python" -c 'import pyarrow, duckdb' >>"$pip_log" 2>&1 || die "pyarrow or duckdb does not import in $venv (log: $pip_log)"
   "$venv/bin/datasette" --version >>"$pip_log" 2>&1 || die "datasette --version fails in $venv (log: $pip_log)"
+  "$venv/bin/python" -c 'import moto.server, flask' >>"$pip_log" 2>&1 || die "moto.server or flask does not import in $venv (log: $pip_log)"
+}
+
+# --- S3 (moto) ---------------------------------------------------------------------------------
+# The PID in the pid file when it is a moto server from our venv on our port (else nothing).
+s3_pid() {
+  local pid
+  pid=$(cat "$s3_pid_file" 2>/dev/null || true)
+  case $pid in '' | *[!0-9]*) return 0 ;; esac
+  [ -r "/proc/$pid/cmdline" ] &&
+    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+    grep -qF -- "$venv/bin/python -m moto.server -H 127.0.0.1 -p $S3_PORT " &&
+    echo "$pid"
+  return 0
+}
+
+# Whether an S3 server answers on our port: GET / gives the bucket list. Never through a proxy.
+s3_ready() {
+  "$venv/bin/python" - "$s3_url/" <<'EOF' >/dev/null 2>&1
+import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+with opener.open(sys.argv[1], timeout=2) as response:
+    sys.exit(0 if b"<ListAllMyBucketsResult" in response.read() else 1)
+EOF
+}
+
+s3_stop() {
+  local pid
+  pid=$(s3_pid)
+  if [ -z "$pid" ]; then
+    rm -f "$s3_pid_file"
+    return 0
+  fi
+  log "stopping the S3 server (moto, PID $pid, 127.0.0.1:$S3_PORT)"
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + 10))
+  while kill -0 "$pid" 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "the S3 server (PID $pid) did not stop within 10 s of SIGTERM: sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      sleep 0.2
+      break
+    fi
+    sleep 0.1
+  done
+  ! kill -0 "$pid" 2>/dev/null || die "the S3 server (PID $pid) is still running after SIGKILL"
+  rm -f "$s3_pid_file"
+}
+
+# Creates the bucket unless it exists (moto takes unsigned requests; an existing bucket is fine),
+# then checks the bucket list holds it.
+s3_bucket() {
+  "$venv/bin/python" - "$s3_url" "$S3_BUCKET" <<'EOF' 2>"$s3_dir/setup.log"
+import sys, urllib.error, urllib.request
+url, bucket = sys.argv[1], sys.argv[2]
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+def names():
+    with opener.open(url + "/", timeout=10) as response:
+        return response.read().decode()
+if f"<Name>{bucket}</Name>" not in names():
+    try:
+        opener.open(urllib.request.Request(f"{url}/{bucket}", method="PUT", data=b""), timeout=10).close()
+    except urllib.error.HTTPError as error:
+        body = error.read().decode(errors="replace")
+        if error.code != 409 or "BucketAlreadyOwnedByYou" not in body:
+            sys.exit(f"PUT /{bucket}: HTTP {error.code}: {body}")
+    if f"<Name>{bucket}</Name>" not in names():
+        sys.exit(f"the bucket list has no {bucket} after PUT /{bucket}")
+EOF
+}
+
+s3_start() {
+  mkdir -p "$s3_dir"
+  local pid
+  pid=$(s3_pid)
+  # A server started before this run reinstalled moto runs the old code: replace it.
+  if [ -n "$pid" ] && [ -n "$venv_changed" ]; then
+    log "the venv changed: restarting the S3 server"
+    s3_stop
+    pid=
+  fi
+  if [ -n "$pid" ] && s3_ready; then
+    log "S3 (moto $MOTO_VERSION) already running on 127.0.0.1:$S3_PORT (PID $pid)"
+  else
+    # Running but not answering: stop it, then start afresh.
+    s3_stop
+    if port_taken "$S3_PORT"; then
+      die "127.0.0.1:$S3_PORT is already taken by another program: set OCTOSHARD_S3_PORT to a free port"
+    fi
+    log "starting S3 (moto $MOTO_VERSION) on 127.0.0.1:$S3_PORT (waits up to 30 s for it to answer; log: $s3_log)"
+    # Its own session, so that it outlives this script and the terminal like PostgreSQL does;
+    # setsid execs the server, so $! is the server's PID.
+    (cd / && exec setsid "$venv/bin/python" -m moto.server -H 127.0.0.1 -p "$S3_PORT" \
+      </dev/null >>"$s3_log" 2>&1 9>&-) &
+    pid=$!
+    echo "$pid" >"$s3_pid_file"
+    local deadline=$((SECONDS + 30))
+    until s3_ready; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        rm -f "$s3_pid_file"
+        show_tail "$s3_log"
+        die "the S3 server exited at start (log: $s3_log)"
+      fi
+      [ $SECONDS -lt $deadline ] || {
+        show_tail "$s3_log"
+        s3_stop
+        die "S3 on 127.0.0.1:$S3_PORT still not answering GET / after 30 s (log: $s3_log)"
+      }
+      sleep 0.2
+    done
+    [ -n "$(s3_pid)" ] || die "the S3 server answers but PID $pid in $s3_pid_file is not it"
+  fi
+  if ! s3_bucket; then
+    show_tail "$s3_dir/setup.log"
+    die "could not create the bucket $S3_BUCKET on 127.0.0.1:$S3_PORT (log: $s3_dir/setup.log)"
+  fi
 }
 
 # --- the variables the tests read ----------------------------------------------------------------
@@ -345,29 +494,44 @@ env_lines() {
     OCTOSHARD_TEST_POSTGRES_B "$url/${PG_DATABASES[1]}" \
     OCTOSHARD_TEST_PYTHON "$venv/bin/python" \
     OCTOSHARD_TEST_DATASETTE "$venv/bin/datasette" \
-    OCTOSHARD_TEST_PSQL "$pg_bin/psql"
+    OCTOSHARD_TEST_PSQL "$pg_bin/psql" \
+    OCTOSHARD_TEST_S3_ENDPOINT "$s3_url" \
+    OCTOSHARD_TEST_S3_BUCKET "$S3_BUCKET" \
+    OCTOSHARD_TEST_S3_KEY_ID "$S3_KEY_ID" \
+    OCTOSHARD_TEST_S3_SECRET "$S3_SECRET"
 }
 
 case $command in
   start)
     pg_start
     python_start
+    s3_start
     env_lines >"$state/env.tmp"
     mv "$state/env.tmp" "$state/env"
-    log "ready in $(elapsed) s: PostgreSQL $pg_major on 127.0.0.1:$PG_PORT, ${py_requirements[*]} (env: $state/env)"
+    log "ready in $(elapsed) s: PostgreSQL $pg_major on 127.0.0.1:$PG_PORT, S3 on 127.0.0.1:$S3_PORT (bucket $S3_BUCKET), ${py_requirements[*]} (env: $state/env)"
     env_lines
     ;;
   stop)
-    clear_stale_pid
-    if as_pg "$pg_bin/pg_ctl" -D "$pg_data" status >/dev/null 2>&1; then
-      pg_stop
-      log "stopped"
+    if [ -n "$pg_bin" ]; then
+      clear_stale_pid
+      if as_pg "$pg_bin/pg_ctl" -D "$pg_data" status >/dev/null 2>&1; then
+        pg_stop
+        log "stopped PostgreSQL"
+      else
+        log "PostgreSQL is not running ($pg_data)"
+      fi
+    fi
+    if [ -n "$(s3_pid)" ]; then
+      s3_stop
+      log "stopped S3"
     else
-      log "PostgreSQL is not running ($pg_data)"
+      rm -f "$s3_pid_file"
+      log "S3 is not running ($s3_dir)"
     fi
     ;;
   env)
     pg_running || log "note: PostgreSQL is not running on 127.0.0.1:$PG_PORT; run: $0 start"
+    { [ -n "$(s3_pid)" ] && s3_ready; } || log "note: S3 is not running on 127.0.0.1:$S3_PORT; run: $0 start"
     env_lines
     ;;
 esac
