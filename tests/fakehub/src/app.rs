@@ -42,6 +42,8 @@ pub(crate) struct App {
     pub universe: Arc<Universe>,
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
+    /// The download host's `http://HOST:PORT`.
+    pub codeload_url: String,
     options: Mutex<Options>,
     limits: Mutex<Limits>,
     stats: Mutex<Stats>,
@@ -63,10 +65,11 @@ impl Drop for InFlight {
 }
 
 impl App {
-    pub fn new(universe: Arc<Universe>, options: Options, base_url: String) -> App {
+    pub fn new(universe: Arc<Universe>, options: Options, base_url: String, codeload_url: String) -> App {
         App {
             universe,
             base_url,
+            codeload_url,
             dice: Mutex::new(FaultDice::new(options.seed)),
             options: Mutex::new(options),
             limits: Mutex::new(Limits::default()),
@@ -131,7 +134,10 @@ impl App {
         if let Route::Control(control) = route {
             // Not GitHub: no authentication, limits, faults, latency or stats.
             let app = self.clone();
-            let answer = tokio::task::spawn_blocking(move || control::handle(control, &request, &app.universe)).await;
+            let answer = tokio::task::spawn_blocking(move || {
+                control::handle(control, &request, &app.universe, &app.options().big_archives)
+            })
+            .await;
             let mut response = answer.unwrap_or_else(|_| Response::json(500, &json!({"message": "control failed"})));
             response.set_header("date", http_date(now_epoch() as i64));
             response.set_header("server", "fakehub");
@@ -336,7 +342,15 @@ impl App {
             };
         }
         let link_base = options.link_base.as_deref().unwrap_or(&self.base_url);
-        let ctx = Ctx { universe: &self.universe, base: &self.base_url, link_base, ignore_since: options.ignore_since };
+        let ctx = Ctx {
+            universe: &self.universe,
+            base: &self.base_url,
+            link_base,
+            ignore_since: options.ignore_since,
+            codeload: &self.codeload_url,
+            tree_entry_limit: options.tree_entry_limit,
+            big_archives: &options.big_archives,
+        };
         if let Route::Deep { repo, part } = route {
             let (response, items) = rest_deep::handle(repo, part, request, &ctx);
             if items > 0 {

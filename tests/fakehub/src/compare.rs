@@ -190,7 +190,7 @@ fn diff(per_commit: &[Vec<FileChange>], commits: &[usize]) -> Vec<FileChange> {
 }
 
 /// The files each commit changed, parallel to `deep.commits` (newest first).
-fn history(seed: u64, repo: &Repo, deep: &Deep) -> Vec<Vec<FileChange>> {
+pub(crate) fn history(seed: u64, repo: &Repo, deep: &Deep) -> Vec<Vec<FileChange>> {
     let paths = pool(seed, repo);
     let n = deep.commits.len();
     let mut out = vec![Vec::new(); n];

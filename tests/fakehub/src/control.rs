@@ -13,6 +13,11 @@
 //!   truth to FILE as the binary's `--truth FILE` does ([`Universe::write_truth`])
 //!   and answers `{"path", "repos", "max_id", "now"}`; without `path` the
 //!   truth itself is the answer. 500 with a message if FILE cannot be written.
+//!   With `code=1` every repository also has `"code"`: `null` (deleted or
+//!   empty) or `{"commit_sha", "committed_at", "file_count", "size_bytes",
+//!   "entries", "tarball_sha256", "tarball_bytes"}` of its head
+//!   ([`Universe::snapshot_with`], [`Universe::tarball_digest_with`], with the
+//!   server's `big_archives`); this builds every tarball, so it takes a while.
 
 use crate::advance::{Advance, DayChanges};
 use crate::http::{Request, Response};
@@ -47,10 +52,15 @@ impl Control {
 }
 
 /// Answer a control request (runs on a blocking thread: advances take a while).
-pub(crate) fn handle(control: Control, request: &Request, universe: &Universe) -> Response {
+pub(crate) fn handle(
+    control: Control,
+    request: &Request,
+    universe: &Universe,
+    big_archives: &[(u64, u64)],
+) -> Response {
     match control {
         Control::Advance => advance(request, universe),
-        Control::Truth => truth(request, universe),
+        Control::Truth => truth(request, universe, big_archives),
     }
 }
 
@@ -110,17 +120,18 @@ pub(crate) fn advance_json(a: &Advance, universe: &Universe) -> Value {
     })
 }
 
-fn truth(request: &Request, universe: &Universe) -> Response {
+fn truth(request: &Request, universe: &Universe, big_archives: &[(u64, u64)]) -> Response {
     let detail = matches!(request.query_param("detail"), Some("1" | "true"));
+    let code = matches!(request.query_param("code"), Some("1" | "true")).then_some(big_archives);
     match request.query_param("path").filter(|p| !p.is_empty()) {
         None => {
             let mut body = Vec::new();
-            match universe.truth_to(&mut body, detail) {
+            match universe.truth_inner(&mut body, detail, code) {
                 Ok(()) => Response::json_bytes(200, body),
                 Err(e) => Response::json(500, &json!({"message": e.to_string()})),
             }
         }
-        Some(path) => match universe.write_truth(Path::new(path), detail) {
+        Some(path) => match universe.write_truth_inner(Path::new(path), detail, code) {
             Ok(()) => Response::json(
                 200,
                 &json!({"path": path, "repos": universe.repos().len(), "max_id": universe.max_id(), "now": universe.now()}),
@@ -139,13 +150,22 @@ impl Universe {
     /// `pushed_at`, `updated_at`, `stargazers_count` and `description` (what
     /// a daily refresh should have caught up with).
     pub fn write_truth(&self, path: &Path, detail: bool) -> std::io::Result<()> {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
-        self.truth_to(&mut out, detail)?;
-        out.flush()
+        self.write_truth_inner(path, detail, None)
     }
 
     /// [`Universe::write_truth`] into any writer.
     pub fn truth_to(&self, out: &mut impl Write, detail: bool) -> std::io::Result<()> {
+        self.truth_inner(out, detail, None)
+    }
+
+    fn write_truth_inner(&self, path: &Path, detail: bool, code: Option<&[(u64, u64)]>) -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        self.truth_inner(&mut out, detail, code)?;
+        out.flush()
+    }
+
+    /// The truth; with `code` (the big archives), each repository's `code` too.
+    fn truth_inner(&self, out: &mut impl Write, detail: bool, code: Option<&[(u64, u64)]>) -> std::io::Result<()> {
         #[derive(Serialize)]
         struct Entry<'a> {
             id: u64,
@@ -154,6 +174,18 @@ impl Universe {
             deleted: bool,
             #[serde(flatten)]
             detail: Option<Detail<'a>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            code: Option<Option<Code>>,
+        }
+        #[derive(Serialize)]
+        struct Code {
+            commit_sha: String,
+            committed_at: crate::Timestamp,
+            file_count: usize,
+            size_bytes: u64,
+            entries: usize,
+            tarball_sha256: String,
+            tarball_bytes: u64,
         }
         #[derive(Serialize)]
         struct Detail<'a> {
@@ -188,6 +220,19 @@ impl Universe {
                         updated_at: r.updated_at,
                         stargazers_count: r.stargazers_count,
                         description: r.description.as_deref(),
+                    }),
+                    code: code.map(|big| {
+                        let snapshot = self.snapshot_with(r.id, big)?;
+                        let (tarball_sha256, tarball_bytes) = self.tarball_digest_with(r.id, big)?;
+                        Some(Code {
+                            commit_sha: snapshot.commit_sha,
+                            committed_at: snapshot.committed_at,
+                            file_count: snapshot.file_count,
+                            size_bytes: snapshot.size_bytes,
+                            entries: snapshot.entries,
+                            tarball_sha256,
+                            tarball_bytes,
+                        })
                     }),
                 })
                 .collect(),

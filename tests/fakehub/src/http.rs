@@ -116,7 +116,7 @@ pub(crate) async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: wa
     }
 }
 
-enum ReadError {
+pub(crate) enum ReadError {
     /// The connection failed or closed mid-request: just drop it.
     Io,
     /// Answer with this status and message, then close.
@@ -170,7 +170,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Option<Request>, ReadError> {
+pub(crate) async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<Option<Request>, ReadError> {
     let head_end = loop {
         let blank = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
         buf.drain(..blank);
@@ -286,17 +286,19 @@ pub(crate) fn percent_decode(input: &str, plus_as_space: bool) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         201 => "Created",
         204 => "No Content",
         301 => "Moved Permanently",
+        302 => "Found",
         304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        409 => "Conflict",
         411 => "Length Required",
         413 => "Payload Too Large",
         422 => "Unprocessable Entity",

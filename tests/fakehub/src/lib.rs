@@ -91,6 +91,8 @@
 
 mod advance;
 mod app;
+mod code_tree;
+mod codeload;
 pub mod compare;
 mod control;
 mod day;
@@ -113,6 +115,7 @@ mod options;
 mod owners;
 mod paging;
 mod query;
+mod rest_code;
 mod rest_commits;
 mod rest_compare;
 mod rest_deep;
@@ -122,12 +125,15 @@ mod routes;
 mod search;
 mod stars;
 mod stats;
+mod tarball;
 pub mod time;
 mod timeline;
 pub mod universe;
 mod words;
 
 pub use advance::{Advance, DayChanges};
+pub use code_tree::SnapshotTruth;
+pub use codeload::DownloadSeen;
 pub use limits::Resource;
 pub use options::{AppOptions, Options};
 pub use stats::{SECONDARY_LOG_CAP, SecondaryCause, SecondaryResponse, Stats, WINDOW_LOG_CAP, WindowUsage};
@@ -141,6 +147,7 @@ use std::thread::JoinHandle;
 /// dropping the `FakeHub` stops it.
 pub struct FakeHub {
     app: Arc<app::App>,
+    codeload: Arc<codeload::Codeload>,
     url: String,
     shutdown: Option<tokio::sync::watch::Sender<bool>>,
     thread: Option<JoinHandle<()>>,
@@ -158,12 +165,18 @@ impl FakeHub {
         }
     }
 
-    /// Serve on `127.0.0.1:port` (0 = any free port).
+    /// Serve on `127.0.0.1:port` (0 = any free port), and the download host
+    /// on `Options::codeload_host` with a free port.
     pub fn start_on(universe: Universe, options: Options, port: u16) -> std::io::Result<FakeHub> {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let url = format!("http://{}", listener.local_addr()?);
-        let app = Arc::new(app::App::new(Arc::new(universe), options, url.clone()));
+        let downloads = std::net::TcpListener::bind((options.codeload_host.as_str(), 0))?;
+        downloads.set_nonblocking(true)?;
+        let codeload_url = format!("http://{}", downloads.local_addr()?);
+        let app = Arc::new(app::App::new(Arc::new(universe), options, url.clone(), codeload_url));
+        let codeload = Arc::new(codeload::Codeload::new(app.clone()));
+        let codeload_server = codeload.clone();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("fakehub")
@@ -174,9 +187,12 @@ impl FakeHub {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new().name("fakehub".into()).spawn(move || {
             runtime.block_on(async move {
-                match tokio::net::TcpListener::from_std(listener) {
-                    Ok(listener) => {
+                let listeners = tokio::net::TcpListener::from_std(listener)
+                    .and_then(|api| Ok((api, tokio::net::TcpListener::from_std(downloads)?)));
+                match listeners {
+                    Ok((listener, downloads)) => {
                         let _ = ready_tx.send(Ok(()));
+                        tokio::spawn(codeload::serve(downloads, codeload_server, shutdown_rx.clone()));
                         http::serve(listener, server_app, shutdown_rx).await;
                     }
                     Err(e) => {
@@ -191,7 +207,7 @@ impl FakeHub {
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(std::io::Error::other("fakehub server thread died")),
         }
-        Ok(FakeHub { app, url, shutdown: Some(shutdown), thread: Some(thread) })
+        Ok(FakeHub { app, codeload, url, shutdown: Some(shutdown), thread: Some(thread) })
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash), i.e. GITHUB_API_URL.
@@ -202,6 +218,33 @@ impl FakeHub {
     /// `url() + "/graphql"`.
     pub fn graphql_url(&self) -> String {
         format!("{}/graphql", self.url)
+    }
+
+    /// The download host (codeload), `http://HOST:PORT` (no trailing
+    /// slash): where `GET /repos/{o}/{r}/tarball/{ref}` redirects.
+    pub fn codeload_url(&self) -> String {
+        self.app.codeload_url.clone()
+    }
+
+    /// Every request the download host received so far, in arrival order.
+    pub fn downloads(&self) -> Vec<DownloadSeen> {
+        self.codeload.seen()
+    }
+
+    /// Forget the recorded downloads.
+    pub fn clear_downloads(&self) {
+        self.codeload.clear();
+    }
+
+    /// [`Universe::snapshot`] with the current `Options::big_archives`.
+    pub fn snapshot(&self, repo_id: u64) -> Option<SnapshotTruth> {
+        self.app.universe.snapshot_with(repo_id, &self.options().big_archives)
+    }
+
+    /// [`Universe::tarball_digest`] with the current `Options::big_archives`:
+    /// (SHA-256 hex, bytes) of the head's `.tar.gz` as the download host serves it.
+    pub fn tarball_digest(&self, repo_id: u64) -> Option<(String, u64)> {
+        self.app.universe.tarball_digest_with(repo_id, &self.options().big_archives)
     }
 
     /// The ground truth.

@@ -1,7 +1,9 @@
 //! Server behaviour knobs: accepted tokens, budgets and windows, the secondary
 //! (concurrency) limit, fault injection rates and artificial latency. They can
 //! be changed while the server runs with `FakeHub::set_options`. `app`
-//! turns on GitHub App authentication (installation access tokens).
+//! turns on GitHub App authentication (installation access tokens). The
+//! code endpoints have their own: `tree_entry_limit`, `codeload_host`,
+//! `fault_download_cut` and `big_archives`.
 
 use std::time::Duration;
 
@@ -56,6 +58,21 @@ pub struct Options {
     /// query. This may be the result of a timeout ..." (still charged), so a
     /// crawler must split its queries. Default None (no timeouts).
     pub graphql_timeout_nodes: Option<u64>,
+    /// `GET .../git/trees/{sha}?recursive=1` lists at most this many entries,
+    /// then `"truncated": true`. Default None (GitHub's limit is 100,000
+    /// entries or 7 MB; fakehub's trees are far smaller).
+    pub tree_entry_limit: Option<usize>,
+    /// The download host's bind address (`FakeHub::codeload_url`), read at
+    /// start only. Default `127.0.0.1`; any `127.x.y.z` works on Linux.
+    pub codeload_host: String,
+    /// Fraction of downloads from the download host cut mid-body (the
+    /// connection closes), drawn per download from `seed`.
+    pub fault_download_cut: f64,
+    /// (repository id, bytes): that repository's tree gets one more file,
+    /// `assets/big-{id}.bin`, of incompressible bytes, so its `.tar.gz` (then
+    /// stored, deflate level 0) is about `bytes` long. Generated while
+    /// streaming. Default none.
+    pub big_archives: Vec<(u64, u64)>,
 }
 
 /// The GitHub App that may ask for installation access tokens.
@@ -98,6 +115,10 @@ impl Default for Options {
             ignore_since: false,
             app: None,
             graphql_timeout_nodes: None,
+            tree_entry_limit: None,
+            codeload_host: "127.0.0.1".to_string(),
+            fault_download_cut: 0.0,
+            big_archives: Vec::new(),
         }
     }
 }

@@ -1,16 +1,17 @@
 //! Routing and shared rules of the deep REST endpoints:
-//! `/repos/{owner}/{repo}/{issues,pulls,pulls/{number},actions/runs,contributors,commits,compare/{basehead}}`
+//! `/repos/{owner}/{repo}/{issues,pulls,pulls/{number},actions/runs,contributors,commits,compare/{basehead}}`,
+//! the code endpoints `git/trees/{tree_sha}` and `tarball[/{ref}]`
 //! and the same under `/repositories/{id}/...`, the form GitHub's `Link`
 //! headers use (so those are served too). An unknown, hidden or deleted
 //! repository is 404 on all of them; a renamed repository's old name is 301
 //! to the `/repositories/{id}/...` form. The handlers live in
-//! `rest_issues.rs`, `rest_runs.rs`, `rest_commits.rs` and `rest_compare.rs`.
+//! `rest_issues.rs`, `rest_runs.rs`, `rest_commits.rs`, `rest_compare.rs` and `rest_code.rs`.
 
 use crate::deep::Deep;
 use crate::http::{Request, Response};
 use crate::routes::{Ctx, moved, not_found};
 use crate::universe::Repo;
-use crate::{rest_commits, rest_compare, rest_issues, rest_runs};
+use crate::{rest_code, rest_commits, rest_compare, rest_issues, rest_runs};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -35,6 +36,10 @@ pub(crate) enum Part {
     Commits,
     /// `compare/{basehead}`
     Compare(String),
+    /// `git/trees/{tree_sha}` (a tree sha, a commit sha or a branch)
+    Tree(String),
+    /// `tarball` or `tarball/{ref}`
+    Tarball(Option<String>),
 }
 
 impl Part {
@@ -50,6 +55,13 @@ impl Part {
             ["compare", basehead @ ..] if !basehead.is_empty() && basehead.iter().all(|s| !s.is_empty()) => {
                 Part::Compare(basehead.join("/"))
             }
+            ["git", "trees", sha @ ..] if !sha.is_empty() && sha.iter().all(|s| !s.is_empty()) => {
+                Part::Tree(sha.join("/"))
+            }
+            ["tarball"] => Part::Tarball(None),
+            ["tarball", reference @ ..] if reference.iter().all(|s| !s.is_empty()) => {
+                Part::Tarball(Some(reference.join("/")))
+            }
             _ => return None,
         })
     }
@@ -64,6 +76,8 @@ impl Part {
             Part::Contributors => "contributors",
             Part::Commits => "commits",
             Part::Compare(_) => "compare",
+            Part::Tree(_) => "tree",
+            Part::Tarball(_) => "tarball",
         }
     }
 
@@ -77,6 +91,9 @@ impl Part {
             Part::Contributors => "/contributors",
             Part::Commits => "/commits",
             Part::Compare(_) => "/compare/{basehead}",
+            Part::Tree(_) => "/git/trees/{tree_sha}",
+            Part::Tarball(None) => "/tarball",
+            Part::Tarball(Some(_)) => "/tarball/{ref}",
         }
     }
 
@@ -89,6 +106,8 @@ impl Part {
             Part::Contributors => "https://docs.github.com/rest/repos/repos#list-repository-contributors",
             Part::Commits => "https://docs.github.com/rest/commits/commits#list-commits",
             Part::Compare(_) => "https://docs.github.com/rest/commits/commits#compare-two-commits",
+            Part::Tree(_) => rest_code::TREE_DOC,
+            Part::Tarball(_) => rest_code::TARBALL_DOC,
         }
     }
 }
@@ -130,6 +149,8 @@ pub(crate) fn handle(repo: &RepoRef, part: &Part, request: &Request, ctx: &Ctx) 
         Part::Contributors => rest_commits::contributors(&target, request, ctx),
         Part::Commits => rest_commits::commits(&target, request, ctx),
         Part::Compare(basehead) => rest_compare::compare(&target, basehead, request, ctx),
+        Part::Tree(sha) => rest_code::tree(&target, sha, request, ctx),
+        Part::Tarball(reference) => rest_code::tarball(&target, reference.as_deref(), ctx),
     }
 }
 

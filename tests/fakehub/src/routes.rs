@@ -145,6 +145,12 @@ pub(crate) struct Ctx<'a> {
     pub link_base: &'a str,
     /// `GET /repositories` ignores `since` (a misbehaving server).
     pub ignore_since: bool,
+    /// The download host's base URL (`http://127.0.0.1:PORT`), where tarballs redirect.
+    pub codeload: &'a str,
+    /// `Options::tree_entry_limit`.
+    pub tree_entry_limit: Option<usize>,
+    /// `Options::big_archives`.
+    pub big_archives: &'a [(u64, u64)],
 }
 
 /// Answer a REST route (not `/rate_limit` or `/graphql`, which the pipeline owns).

@@ -1,6 +1,7 @@
 //! `fakehub` binary: serve a generated universe until killed, for scripts and
-//! manual runs against octoshard. Prints exactly one line, the base URL
-//! (GITHUB_API_URL), on stdout; a summary on stderr; optionally writes the
+//! manual runs against octoshard. Prints two lines on stdout (in one write):
+//! the base URL (GITHUB_API_URL), then the download host's URL (where
+//! `/repos/{o}/{r}/tarball` redirects); a summary on stderr; optionally writes the
 //! ground truth as JSON (`--truth FILE`: `{"max_id", "now", "advances",
 //! "repos": [{"id", "full_name", "node_id", "deleted"}, ...]}`; with
 //! `--truth-detail` each repository also has `created_at`, `pushed_at`,
@@ -19,6 +20,7 @@
 //! curl -s -X POST "$GITHUB_API_URL/_fakehub/advance?days=1&pushed=0.05&starred=0.01&renamed=0.005&described=0.01&deleted=0.005&created=50&seed=1"
 //! # the current truth, written like --truth FILE (detail=1: like --truth-detail);
 //! # answers {"path", "repos", "max_id", "now"}; without path the truth is the answer
+//! # code=1 adds each repository's head: {"commit_sha", "file_count", "size_bytes", "tarball_sha256", ...}
 //! curl -s -X POST "$GITHUB_API_URL/_fakehub/truth?path=$PWD/truth-day1.json&detail=1"
 //! ```
 //!
@@ -35,6 +37,8 @@
 //!         [--fault-truncate F] [--fault-malformed F] [--fault-seed N]
 //!         [--slow-fraction F] [--slow-ms N] [--latency-ms N]
 //!         [--tokens a,b] [--truth FILE] [--truth-detail]
+//!         [--codeload-host 127.0.0.1] [--big-archive ID=BYTES]...
+//!         [--tree-entry-limit N] [--fault-download-cut F]
 //! ```
 
 use fakehub::{FakeHub, Options, Universe, UniverseConfig};
@@ -87,6 +91,14 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                 })?
             }
             "--graphql-timeout-nodes" => o.graphql_timeout_nodes = Some(value(&flag, next())?),
+            "--tree-entry-limit" => o.tree_entry_limit = Some(value(&flag, next())?),
+            "--codeload-host" => o.codeload_host = value(&flag, next())?,
+            "--fault-download-cut" => o.fault_download_cut = fraction(&flag, next())?,
+            "--big-archive" => {
+                let pair: String = value(&flag, next())?;
+                let parsed = pair.split_once('=').and_then(|(id, bytes)| Some((id.parse().ok()?, bytes.parse().ok()?)));
+                o.big_archives.push(parsed.ok_or_else(|| format!("{flag}: expected ID=BYTES, got {pair:?}"))?);
+            }
             "--port" => args.port = value(&flag, next())?,
             "--truth" => args.truth = Some(value(&flag, next())?),
             "--truth-detail" => args.truth_detail = true,
@@ -148,7 +160,7 @@ fn main() {
     let hub = match FakeHub::start_on(universe, args.options, args.port) {
         Ok(hub) => hub,
         Err(e) => {
-            eprintln!("fakehub: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            eprintln!("fakehub: cannot listen on 127.0.0.1:{} (or the download host): {e}", args.port);
             std::process::exit(1);
         }
     };
@@ -159,7 +171,7 @@ fn main() {
         std::process::exit(1);
     }
     let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "{}", hub.url());
+    let _ = write!(stdout, "{}\n{}\n", hub.url(), hub.codeload_url());
     let _ = stdout.flush();
     eprintln!("{summary}");
     // Serve until killed (SIGTERM/SIGINT terminate the process).
