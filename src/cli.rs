@@ -129,8 +129,9 @@ pub struct PlanOptionsArgs {
     /// The most matrices (waves) the crawl workflow runs one after another.
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_waves: u32,
-    /// What to collect, comma separated: metadata, pulls, issues, runs, contributors, commits
-    /// (snapshot and archive are not available yet). Any of them fetches the metadata too.
+    /// What to collect, comma separated: metadata, pulls, issues, runs, contributors, commits,
+    /// snapshot (files and size of the default branch's head), archive (its tarball, to
+    /// --archive-to), files (with a refresh). Any of them fetches the metadata too.
     #[arg(long, value_delimiter = ',', default_value = "metadata", value_name = "LIST")]
     pub collect: Vec<String>,
     /// The hourly request budget of each credential the crawls will use.
@@ -171,6 +172,15 @@ pub struct PlanOptionsArgs {
     /// estimate (default 0.05).
     #[arg(long, value_name = "FRACTION")]
     pub churn: Option<f64>,
+    /// With `--collect archive`: where archives go: a folder, file:///path or s3://bucket/prefix
+    /// (S3 credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the instance's role;
+    /// AWS_ENDPOINT_URL for MinIO, R2, Ceph).
+    #[arg(long, value_name = "TARGET")]
+    pub archive_to: Option<String>,
+    /// With `--collect archive`: skip archives larger than this (e.g. 500MB, 2GiB; recorded in
+    /// `archives.skipped`).
+    #[arg(long, value_name = "SIZE")]
+    pub archive_max_bytes: Option<String>,
 }
 
 /// `plan` arguments.
@@ -424,7 +434,22 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
             _ => None,
         },
         churn: options.churn,
+        archive: archive_spec(options)?,
     })
+}
+
+/// The archive target and limit from the flags (checked against `--collect` by the planner).
+fn archive_spec(options: &PlanOptionsArgs) -> Result<Option<plan::manifest::ArchiveSpec>> {
+    let max_bytes = options
+        .archive_max_bytes
+        .as_deref()
+        .map(|text| crate::archive::parse_size(text).map_err(|e| Error::Usage(format!("--archive-max-bytes: {e}"))))
+        .transpose()?;
+    match (&options.archive_to, max_bytes) {
+        (Some(to), max_bytes) => Ok(Some(plan::manifest::ArchiveSpec { to: to.trim().to_string(), max_bytes })),
+        (None, Some(_)) => Err(Error::Usage("--archive-max-bytes goes with --archive-to".into())),
+        (None, None) => Ok(None),
+    }
 }
 
 /// True when planning this source asks GitHub something.

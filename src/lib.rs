@@ -20,6 +20,7 @@
 //! `src/main.rs` only calls [`cli::main`]; environment variables and secrets are read in [`cli`].
 
 pub mod actions;
+pub mod archive;
 pub mod artifact;
 pub mod cli;
 pub mod crawl;

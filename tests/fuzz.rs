@@ -174,6 +174,7 @@ fn manifest() -> impl Strategy<Value = Manifest> {
                 collect,
                 work,
                 budget: Budget { requests_per_hour, deadline },
+                archive: None,
             },
         )
 }

@@ -23,10 +23,16 @@ pub(super) const FIELDS: &str = "id databaseId nameWithOwner name owner { login 
       defaultBranchRef { name target { oid } }
       isFork isArchived diskUsage createdAt updatedAt pushedAt";
 
+/// The head of the default branch in [`FIELDS`].
+const HEAD: &str = "defaultBranchRef { name target { oid } }";
+
 /// The repository fields a crawl asks for: [`FIELDS`], and the counts that size its streams when
 /// it collects any.
 pub(super) fn fields(context: &ShardContext<'_>) -> String {
     let mut fields = FIELDS.to_string();
+    if context.code.is_some() {
+        fields = fields.replace(HEAD, super::code::HEAD_WITH_DATE);
+    }
     if !context.streams.is_empty() {
         fields.push_str(&format!("\n      {}", super::streams::spec::DETAIL_COUNTS));
         if context.previous.is_some() {
@@ -84,6 +90,7 @@ pub(super) async fn drain(
                 Some(node) => {
                     let row = row(*id, node, &now);
                     super::streams::start(context, row.id, node, &mut streams)?;
+                    super::code::start(context, row.id, node, &mut streams)?;
                     rows.push(row);
                 }
                 None => tombstones.push(Tombstone {
@@ -176,6 +183,12 @@ pub(super) fn row(id: u64, node: &Value, now: &str) -> RepositoryRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_asks_for_the_head_commits_date_in_the_same_selection() {
+        assert!(FIELDS.contains(HEAD));
+        assert!(super::super::code::HEAD_WITH_DATE.starts_with(&HEAD[..HEAD.len() - 4]));
+    }
 
     #[test]
     fn a_graphql_node_becomes_a_row() {

@@ -3,6 +3,7 @@
 //! last run stopped. A `.gz` output is compressed atomically at the end, from a working database
 //! kept beside it (`<out>.partial`) until then.
 
+pub(crate) mod code;
 mod detail;
 mod id_range;
 mod names;
@@ -47,6 +48,8 @@ pub(crate) struct ShardContext<'a> {
     pub streams: Vec<&'static streams::spec::Spec>,
     /// A refresh compares the heads of pushed repositories (`--collect files`).
     pub files: bool,
+    /// Snapshots and archives of each detailed repository's head, when collected.
+    pub code: Option<code::Code>,
 }
 
 /// Fetches what listed repositories still wait for (their detail, then their streams) until at
@@ -62,10 +65,12 @@ pub(crate) async fn drain(
     {
         return Ok(Some(outcome));
     }
-    if context.streams.is_empty() {
-        return Ok(None);
+    if !context.streams.is_empty()
+        && let Some(outcome) = streams::drain(context, store, progress, keep).await?
+    {
+        return Ok(Some(outcome));
     }
-    streams::drain(context, store, progress, keep).await
+    code::drain(context, store, progress, keep).await
 }
 
 /// How a shard crawl ended.
@@ -153,6 +158,12 @@ pub enum CrawlError {
         /// The streams asked for.
         collect: String,
     },
+    /// An archive could not be downloaded from GitHub's download host.
+    #[error(transparent)]
+    Download(#[from] crate::github::DownloadError),
+    /// The archive target cannot be used or refused an archive.
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
     /// A file operation on the output failed.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -168,6 +179,9 @@ impl CrawlError {
     fn is_fatal(&self) -> bool {
         match self {
             CrawlError::Github(error) => error.is_input_error() || matches!(error, GithubError::Unreachable { .. }),
+            CrawlError::Download(error) => {
+                !error.is_transient() && !matches!(error, crate::github::DownloadError::Status { .. })
+            }
             _ => true,
         }
     }
@@ -243,17 +257,30 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
         }
     };
     let streams = streams::spec::requested(&manifest.collect);
-    // Streams are sized and skipped by the detail query's counts, so they imply it.
-    let detail = manifest.collect.contains(&crate::plan::Collect::Metadata) || !streams.is_empty();
+    let code = match code_of(manifest).await {
+        Ok(code) => code,
+        Err(error) => {
+            drop(store);
+            if fresh {
+                remove_database(&work_path);
+            }
+            return Err(error);
+        }
+    };
+    // Streams are sized and skipped by the detail query's counts, and code starts from the head
+    // it names, so both imply it.
+    let detail = manifest.collect.contains(&crate::plan::Collect::Metadata) || !streams.is_empty() || code.is_some();
     if detail && github.is_anonymous() {
         tracing::warn!("{shard}: GraphQL needs a token, so repository detail (stars, language, ...) is skipped");
     }
-    if !streams.is_empty() && github.is_anonymous() {
+    if (!streams.is_empty() || code.is_some()) && github.is_anonymous() {
         drop(store);
         if fresh {
             remove_database(&work_path);
         }
-        return Err(CrawlError::NeedsToken { collect: streams.iter().map(|s| s.name).collect::<Vec<_>>().join(", ") });
+        let mut names: Vec<&str> = streams.iter().map(|s| s.name).collect();
+        names.extend(manifest.collect.iter().map(|c| c.as_str()).filter(|c| matches!(*c, "snapshot" | "archive")));
+        return Err(CrawlError::NeedsToken { collect: names.join(", ") });
     }
     let context = ShardContext {
         github,
@@ -261,6 +288,7 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
         detail: detail && !github.is_anonymous(),
         streams,
         files: manifest.collect.contains(&crate::plan::Collect::Files),
+        code,
     };
     let deadline = request
         .deadline
@@ -289,6 +317,24 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
     finish_output(store, &work_path, &request.out)?;
     let stats = progress.finish(status, repositories);
     Ok(CrawlSummary { shard: shard.to_string(), status, repositories, stats, errors, out: request.out.clone() })
+}
+
+/// What the manifest collects of code, with its archive target opened and checked (one listing
+/// request) before anything is spent on GitHub.
+async fn code_of(manifest: &Manifest) -> Result<Option<code::Code>, CrawlError> {
+    use crate::plan::Collect;
+    let snapshot = manifest.collect.contains(&Collect::Snapshot);
+    let archive = match (&manifest.archive, manifest.collect.contains(&Collect::Archive)) {
+        (Some(spec), true) => {
+            let target = crate::archive::ArchiveTarget::parse(&spec.to)
+                .map_err(|reason| crate::archive::ArchiveError::Target { target: spec.to.clone(), reason })?;
+            let storage = crate::archive::Storage::open(&target)?;
+            storage.check().await?;
+            Some(code::Archiving { storage, max_bytes: spec.max_bytes })
+        }
+        _ => None,
+    };
+    Ok((snapshot || archive.is_some()).then_some(code::Code { snapshot, archive }))
 }
 
 /// Opens the working database and checks it belongs to this manifest's plan and shard.

@@ -36,6 +36,10 @@ pub struct CrawlStats {
     pub gone: u64,
     /// Rows of deep collection written (pull requests, issues, runs, contributors, commits).
     pub stream_rows: u64,
+    /// Code archives stored, and their bytes.
+    pub archives: u64,
+    /// Bytes of the archives stored.
+    pub archive_bytes: u64,
     /// Repositories a refresh checked.
     pub checked: u64,
     /// Of those, changed (collected again).
@@ -131,6 +135,27 @@ impl Progress {
                 self.shard,
                 self.stats.detailed,
                 self.stats.stream_rows,
+                self.stats.requests
+            );
+        }
+    }
+
+    /// Counts committed code (snapshot and archive rows; `archived` is archives stored and their
+    /// bytes) and logs a progress line now and then.
+    pub fn code(&mut self, rows: u64, archived: (u64, u64), gone: u64, records: &[RequestRecord]) {
+        self.stats.stream_rows += rows;
+        self.stats.archives += archived.0;
+        self.stats.archive_bytes += archived.1;
+        self.stats.gone += gone;
+        self.count(records);
+        if self.last_line.elapsed() >= PROGRESS_INTERVAL {
+            self.last_line = Instant::now();
+            tracing::info!(
+                "{}: {} repositories detailed, {} archives stored ({} MB), {} requests",
+                self.shard,
+                self.stats.detailed,
+                self.stats.archives,
+                self.stats.archive_bytes / 1_000_000,
                 self.stats.requests
             );
         }

@@ -28,6 +28,8 @@ const APP_TOKEN_RENEW_SHARE: f64 = 0.2;
 /// crawl tasks of a process use one client, so they see one budget book and one concurrency cap.
 pub struct GitHub {
     http: reqwest::Client,
+    /// For the download host: no API headers, no credential, no total timeout (archives are big).
+    downloads: reqwest::Client,
     api_url: String,
     graphql_url: String,
     credentials: Vec<Slot>,
@@ -142,12 +144,25 @@ impl GitHub {
                 url: api_url.clone(),
                 reason: e.to_string(),
             })?;
+        let downloads = reqwest::Client::builder()
+            .user_agent(concat!("octoshard/", env!("CARGO_PKG_VERSION")))
+            .read_timeout(super::download::read_timeout(config.policy.timeout))
+            .connect_timeout(config.policy.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .no_gzip()
+            .build()
+            .map_err(|e| GithubError::InvalidUrl {
+                variable: "GITHUB_API_URL",
+                url: api_url.clone(),
+                reason: e.to_string(),
+            })?;
         let mut credentials = config.credentials;
         if credentials.is_empty() {
             credentials.push(Credential::anonymous());
         }
         Ok(GitHub {
             http,
+            downloads,
             api_url,
             graphql_url,
             book: BudgetBook::new(credentials.len(), config.policy.budget.clone()),
@@ -182,6 +197,11 @@ impl GitHub {
     /// True when the only credential is anonymous.
     pub fn is_anonymous(&self) -> bool {
         self.credentials.iter().all(|slot| slot.credential.is_anonymous())
+    }
+
+    /// The client for the download host.
+    pub(super) fn download_client(&self) -> &reqwest::Client {
+        &self.downloads
     }
 
     /// The retry and budget policy.
@@ -659,7 +679,7 @@ fn record_path(records: &[RequestRecord]) -> &str {
 }
 
 /// The error text of a reqwest failure without the URL (callers add it once).
-fn transport_reason(error: &reqwest::Error) -> String {
+pub(super) fn transport_reason(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {

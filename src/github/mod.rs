@@ -8,6 +8,7 @@
 pub mod budget;
 mod client;
 pub mod credentials;
+mod download;
 pub mod graphql;
 pub mod ledger;
 pub mod link;
@@ -21,6 +22,7 @@ use std::time::Duration;
 pub use budget::BudgetPolicy;
 pub use client::{ApiResponse, GitHub, Request, github_message};
 pub use credentials::{AppCredential, AppKey, Auth, Credential, Secret};
+pub use download::{Download, DownloadError};
 
 /// The public GitHub API, used when `GITHUB_API_URL` is not set.
 pub const DEFAULT_API_URL: &str = "https://api.github.com";
@@ -97,6 +99,12 @@ pub enum RequestKind {
     DeepQuery,
     /// REST pages of deep collection (workflow runs, contributors).
     DeepPage,
+    /// `GET /repos/{owner}/{name}/git/trees/{sha}?recursive=1`: a snapshot's files.
+    GitTree,
+    /// `GET /repos/{owner}/{name}/tarball/{sha}`: the redirect to a code archive.
+    Tarball,
+    /// The archive itself, from GitHub's download host (no credential, no budget).
+    ArchiveDownload,
     /// Anything else on the core budget.
     Other,
 }
@@ -116,6 +124,9 @@ impl RequestKind {
             RequestKind::AppToken => "app_token",
             RequestKind::DeepQuery => "deep_query",
             RequestKind::DeepPage => "deep_page",
+            RequestKind::GitTree => "git_tree",
+            RequestKind::Tarball => "tarball",
+            RequestKind::ArchiveDownload => "archive_download",
             RequestKind::Other => "other",
         }
     }

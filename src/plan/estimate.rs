@@ -89,6 +89,14 @@ pub struct DeepProfile {
     pub runs: f64,
     /// Contributors per repository with a default branch.
     pub contributors: f64,
+    /// Bytes of one code archive (a `.tar.gz` of the default branch).
+    #[serde(default = "assumed_archive_bytes")]
+    pub archive_bytes: f64,
+}
+
+/// The assumed size of a code archive: most public repositories are small, a few are huge.
+fn assumed_archive_bytes() -> f64 {
+    5.0 * 1024.0 * 1024.0
 }
 
 impl Default for DeepProfile {
@@ -104,6 +112,7 @@ impl Default for DeepProfile {
             commits: 50.0,
             runs: 30.0,
             contributors: 3.0,
+            archive_bytes: assumed_archive_bytes(),
         }
     }
 }
@@ -127,7 +136,15 @@ impl DeepProfile {
                 _ => {}
             }
         }
+        work.core += self.code_requests(collect);
         work
+    }
+
+    /// Code requests per repository: one git-tree request for a snapshot, or one tarball request
+    /// for an archive (which also counts the snapshot's files), for each with a default branch.
+    fn code_requests(&self, collect: &[crate::plan::Collect]) -> f64 {
+        use crate::plan::Collect;
+        if collect.contains(&Collect::Snapshot) || collect.contains(&Collect::Archive) { self.with_branch } else { 0.0 }
     }
 
     /// The work a refresh spends per checked repository beyond the check, when `churn` of them
@@ -146,6 +163,7 @@ impl DeepProfile {
                 _ => {}
             }
         }
+        work.core += self.code_requests(collect);
         Work { repositories: 0.0, core: work.core * churn, graphql: work.graphql * churn, search: 0.0 }
     }
 }
@@ -191,6 +209,9 @@ pub struct Outlook {
     /// What the repositories are taken to hold, when the plan collects more than metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deep_profile: Option<DeepProfile>,
+    /// Bytes the plan's code archives will take in storage, when it collects them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_bytes: Option<f64>,
 }
 
 /// Forecasts a plan of `shards` shards whose total and largest-shard work are given.
@@ -213,6 +234,7 @@ pub fn outlook(total: Work, largest_shard: Work, shards: u32, max_jobs: u32, cap
         jobs_fit: job_hours <= capacity.job_hours,
         capacity,
         deep_profile: None,
+        archive_bytes: None,
     }
 }
 

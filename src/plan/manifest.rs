@@ -28,6 +28,40 @@ pub struct Manifest {
     pub work: Vec<WorkItem>,
     /// Budget hints for the crawl.
     pub budget: Budget,
+    /// Where code archives go, with `collect: [archive]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive: Option<ArchiveSpec>,
+}
+
+/// Where a crawl stores code archives and how large one may be.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveSpec {
+    /// A folder, `file:///path` or `s3://bucket/prefix`.
+    pub to: String,
+    /// Archives larger than this are skipped and recorded with the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bytes: Option<u64>,
+}
+
+impl ArchiveSpec {
+    /// Checks that archives are collected exactly when there is somewhere to put them.
+    pub fn check(spec: Option<&ArchiveSpec>, collect: &[Collect]) -> Result<(), String> {
+        match (spec, collect.contains(&Collect::Archive)) {
+            (None, true) => {
+                Err("collect `archive` needs a target: --archive-to DIR, file:///path or s3://bucket/prefix".into())
+            }
+            (Some(_), false) => Err("--archive-to is set but `archive` is not collected; add it to --collect".into()),
+            (Some(spec), true) => {
+                crate::archive::ArchiveTarget::parse(&spec.to).map_err(|reason| format!("--archive-to {reason}"))?;
+                if spec.max_bytes == Some(0) {
+                    return Err("--archive-max-bytes must be above 0".into());
+                }
+                Ok(())
+            }
+            (None, false) => Ok(()),
+        }
+    }
 }
 
 /// The position of a shard in its plan.
@@ -158,9 +192,9 @@ pub enum Collect {
     Contributors,
     /// Commit activity.
     Commits,
-    /// Default-branch snapshot.
+    /// The default branch's files at its head commit: count and size (`repository_snapshots`).
     Snapshot,
-    /// Code archive to cold storage.
+    /// The default branch's tarball at its head commit, in cold storage (`archives`).
     Archive,
     /// With a refresh: the files changed between the previous and the new head of each pushed
     /// repository (one REST compare request each).
@@ -179,6 +213,8 @@ impl Collect {
         Collect::Contributors,
         Collect::Commits,
         Collect::Files,
+        Collect::Snapshot,
+        Collect::Archive,
     ];
 
     /// The name used in flags and manifests.
@@ -278,6 +314,7 @@ impl Manifest {
             return Err(format!("shard.index {} must be below shard.count {}", self.shard.index, self.shard.count));
         }
         Collect::check_available(&self.collect)?;
+        ArchiveSpec::check(self.archive.as_ref(), &self.collect)?;
         if self.work.is_empty() {
             return Err("`work` is empty".to_string());
         }

@@ -74,6 +74,8 @@ pub struct PlanRequest {
     /// With `refresh:`, the share of repositories assumed changed, for the estimate (`None`:
     /// [`DEFAULT_CHURN`]).
     pub churn: Option<f64>,
+    /// Where archives go, with `Collect::Archive`.
+    pub archive: Option<manifest::ArchiveSpec>,
 }
 
 /// The plan file (`plan.yaml`): what was planned, from what, by which version, at what cost.
@@ -256,6 +258,8 @@ pub fn validate(request: &PlanRequest) -> Result<(), PlanError> {
         ));
     }
     Collect::check_available(&request.collect).map_err(|reason| invalid(request, format!("--{reason}")))?;
+    manifest::ArchiveSpec::check(request.archive.as_ref(), &request.collect)
+        .map_err(|reason| invalid(request, reason))?;
     if let Some(id) = &request.plan_id {
         manifest::check_name("--plan-id", id).map_err(|reason| invalid(request, reason))?;
     }
@@ -467,6 +471,19 @@ fn measure_profile(
         |row| Ok((row.get::<_, i64>(0)? as f64, row.get::<_, i64>(1)? as f64)),
     )?;
     profile.with_branch = with_branch / repos.max(1.0);
+    // Archives stored before tell their size; otherwise GitHub's `diskUsage` (which counts the
+    // history too, so it errs on the large side).
+    let (archived, sized): (Option<f64>, Option<f64>) = conn.query_row(
+        &format!(
+            "SELECT (SELECT avg(bytes) FROM archives WHERE uri IS NOT NULL AND repo_id IN ({chosen})),
+                    (SELECT avg(size) * 1024.0 FROM repositories WHERE default_branch IS NOT NULL AND id IN ({chosen}))"
+        ),
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    if let Some(bytes) = archived.or(sized) {
+        profile.archive_bytes = bytes;
+    }
     let mut statement = conn.prepare(&format!(
         "SELECT stream, count(*), sum(expected), sum(expected > 0) FROM stream_state
          WHERE expected IS NOT NULL AND repo_id IN ({chosen}) GROUP BY stream"
@@ -567,6 +584,8 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
     };
     let count = shards.len() as u32;
     let width = count.saturating_sub(1).to_string().len().max(4);
+    // Leftovers bring their own collect list: archives still need somewhere to go.
+    manifest::ArchiveSpec::check(request.archive.as_ref(), &collect).map_err(|reason| invalid(request, reason))?;
     let mut total = Work::default();
     let mut largest = Work::default();
     let rph = f64::from(request.capacity.requests_per_hour.max(1));
@@ -597,9 +616,11 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
                 requests_per_hour: request.capacity.requests_per_hour,
                 deadline: request.deadline.clone(),
             },
+            archive: request.archive.clone(),
         });
     }
     let deep = collect.iter().any(|c| *c != Collect::Metadata);
+    let archive_bytes = archive_volume(&collect, &total, facts.profile.as_ref(), request);
     let file = PlanFile {
         version: manifest::MANIFEST_VERSION,
         plan_id,
@@ -614,6 +635,7 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
             deadline: request.deadline.clone(),
         },
         estimate: estimate::Outlook {
+            archive_bytes,
             deep_profile: deep.then(|| facts.profile.clone().unwrap_or_default()),
             ..estimate::outlook(total, largest, count, request.max_jobs, request.capacity)
         },
@@ -622,6 +644,22 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
         shards: listed,
     };
     Ok(Plan { file, manifests })
+}
+
+/// The bytes the plan's archives will take in storage: one per repository with a default branch
+/// (per changed one in a refresh), of the profile's average size.
+fn archive_volume(
+    collect: &[Collect],
+    total: &Work,
+    profile: Option<&estimate::DeepProfile>,
+    request: &PlanRequest,
+) -> Option<f64> {
+    if !collect.contains(&Collect::Archive) {
+        return None;
+    }
+    let profile = profile.cloned().unwrap_or_default();
+    let share = if matches!(request.source, Source::Refresh(_)) { request.churn.unwrap_or(DEFAULT_CHURN) } else { 1.0 };
+    Some((total.repositories * share * profile.with_branch * profile.archive_bytes).round())
 }
 
 /// Deep collection's work per repository, from the profile measured in a database or assumed.

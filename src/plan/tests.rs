@@ -17,6 +17,7 @@ fn request(source: &str, shards: Option<u32>) -> PlanRequest {
         filter: None,
         discover: None,
         churn: None,
+        archive: None,
     }
 }
 

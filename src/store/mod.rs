@@ -5,6 +5,7 @@
 //! the requests that paid for them) happen in one transaction, so a kill at any moment loses at
 //! most the page in flight and a resume never duplicates.
 
+mod code;
 mod daily;
 mod detail;
 mod repositories;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use code::{ARCHIVE_COLUMNS, CODE_STREAMS, CodeWanted, SNAPSHOT_COLUMNS};
 pub use daily::{Check, DailyChange};
 pub use detail::{EtagRow, Lookup, Tombstone};
 pub use repositories::{COLUMNS as REPOSITORY_COLUMNS, RepositoryRow};
@@ -25,9 +27,9 @@ pub use work::{Page, WorkState, WorkStatus};
 /// `fetched_at`: what deep collection writes and what goes when a repository is gone.
 pub const ENTITY_TABLES: &[&str] = &["pull_requests", "issues", "ci_runs", "contributors", "commits"];
 
-/// Tables of history, keyed by repository and day: merged like entity tables, but kept when a
-/// repository is gone (the day it went is part of the history).
-pub const HISTORY_TABLES: &[&str] = &["daily_repository_changes"];
+/// Tables of history, keyed by repository and day or commit: merged like entity tables, but kept
+/// when a repository is gone (the day it went is part of the history, its code stays archived).
+pub const HISTORY_TABLES: &[&str] = &["daily_repository_changes", "repository_snapshots", "archives"];
 
 use crate::github::RequestRecord;
 
@@ -42,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_plans.sql"),
     include_str!("migrations/0005_deep.sql"),
     include_str!("migrations/0006_daily.sql"),
+    include_str!("migrations/0007_code.sql"),
 ];
 
 /// A store that could not be opened, read or written.

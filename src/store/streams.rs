@@ -22,6 +22,8 @@ pub struct StreamSeed {
     pub since: Option<String>,
     /// Known to be empty: why (`disabled`, `empty repository`, `none`); the stream starts done.
     pub empty: Option<&'static str>,
+    /// Where it starts (code streams: the commit to take).
+    pub cursor: Option<String>,
 }
 
 /// The streams detailed repositories start, and the rows an incremental crawl copies from an
@@ -46,6 +48,7 @@ impl StreamStart {
 }
 
 /// A stream waiting for its next page, with what its requests need to know of the repository.
+/// Code streams (`snapshot`, `archive`) wait apart: [`Store::pending_code`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PendingStream {
     /// Repository id.
@@ -97,8 +100,8 @@ impl Store {
     /// Starts streams for repositories (once: a stream already known keeps its state).
     pub(crate) fn seed_streams(tx: &Transaction<'_>, seeds: &[StreamSeed]) -> rusqlite::Result<()> {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO stream_state (repo_id, stream, status, expected, since, note, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (repo_id, stream) DO NOTHING",
+            "INSERT INTO stream_state (repo_id, stream, status, expected, since, note, updated_at, cursor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (repo_id, stream) DO NOTHING",
         )?;
         let now = crate::time::now_rfc3339();
         for seed in seeds {
@@ -110,7 +113,8 @@ impl Store {
                 seed.expected.map(|n| n as i64),
                 seed.since,
                 seed.empty,
-                now
+                now,
+                seed.cursor
             ])?;
         }
         Ok(())
@@ -123,7 +127,8 @@ impl Store {
             .prepare_cached(
                 "SELECT s.repo_id, r.node_id, r.full_name, s.stream, s.cursor, s.expected, s.stored, s.since
                  FROM stream_state s JOIN repositories r ON r.id = s.repo_id
-                 WHERE s.status = 'pending' ORDER BY s.repo_id, s.stream LIMIT ?1",
+                 WHERE s.status = 'pending' AND s.stream NOT IN ('snapshot', 'archive')
+                 ORDER BY s.repo_id, s.stream LIMIT ?1",
             )
             .map_err(|e| self.error(e))?;
         let rows = statement
@@ -146,7 +151,11 @@ impl Store {
     /// How many streams wait for a page.
     pub fn pending_stream_count(&self) -> Result<u64, StoreError> {
         self.conn
-            .query_row("SELECT count(*) FROM stream_state WHERE status = 'pending'", [], |row| row.get(0))
+            .query_row(
+                "SELECT count(*) FROM stream_state WHERE status = 'pending' AND stream NOT IN ('snapshot', 'archive')",
+                [],
+                |row| row.get(0),
+            )
             .map_err(|e| self.error(e))
     }
 
@@ -246,9 +255,16 @@ mod tests {
             ..RepositoryRow::default()
         };
         let seeds = vec![
-            StreamSeed { repo_id: 1, stream: "issues", expected: Some(2), since: None, empty: None },
-            StreamSeed { repo_id: 2, stream: "issues", expected: Some(0), since: None, empty: Some("none") },
-            StreamSeed { repo_id: 3, stream: "issues", expected: Some(5), since: None, empty: None },
+            StreamSeed { repo_id: 1, stream: "issues", expected: Some(2), since: None, empty: None, cursor: None },
+            StreamSeed {
+                repo_id: 2,
+                stream: "issues",
+                expected: Some(0),
+                since: None,
+                empty: Some("none"),
+                cursor: None,
+            },
+            StreamSeed { repo_id: 3, stream: "issues", expected: Some(5), since: None, empty: None, cursor: None },
         ];
         let start = StreamStart { seeds, copied: Vec::new() };
         store.commit_detail("shard-0000", &[row(1), row(2), row(3)], &[], &start, &[]).unwrap();

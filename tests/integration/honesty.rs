@@ -292,9 +292,19 @@ fn inputs_that_cannot_work_are_usage_errors_naming_the_reason() {
     assert!(text.contains(&missing.display().to_string()), "{text}");
     let text = fails_with(&plan(&["--source", "ids:0..10", "--shards=-1"]), 2);
     assert!(text.contains("-1 is not in 1.."), "{text}");
-    for collect in ["snapshot", "metadata,archive"] {
-        let text = fails_with(&plan(&["--source", "ids:0..10", "--probes", "0", "--collect", collect]), 2);
-        assert!(text.contains("is not available in this version"), "{text}");
+    for (args, says) in [
+        (&["--collect", "metadata,archive"][..], "collect `archive` needs a target: --archive-to"),
+        (&["--archive-to", "s3://bucket/x"][..], "--archive-to is set but `archive` is not collected"),
+        (&["--collect", "archive", "--archive-to", "gs://bucket"][..], "`gs://bucket` is not a folder"),
+        (&["--collect", "archive", "--archive-to", "s3://Bad_Bucket"][..], "is not an S3 bucket name"),
+        (&["--collect", "archive", "--archive-to", "a", "--archive-max-bytes", "5 parsecs"][..], "not a size unit"),
+        (&["--archive-max-bytes", "5MB"][..], "--archive-max-bytes goes with --archive-to"),
+    ] {
+        let mut all = vec!["--source", "ids:0..10", "--probes", "0"];
+        all.extend_from_slice(args);
+        let text = fails_with(&plan(&all), 2);
+        assert!(text.contains(says), "{args:?}: {text}");
+        assert_eq!(text.trim().lines().count(), 1, "{text}");
     }
     let text = fails_with(&plan(&["--source", "trending", "--today", "2026-02-30"]), 2);
     assert!(text.contains("`2026-02-30` is not a YYYY-MM-DD date"), "{text}");
@@ -312,12 +322,12 @@ fn inputs_that_cannot_work_are_usage_errors_naming_the_reason() {
     let manifest = dir.write(
         "m.yaml",
         "version: 1\nplan_id: p\nshard: { index: 0, count: 1, name: shard-0000 }\nsource: ids:0..10\n\
-         collect: [snapshot]\nwork: [{ kind: id_range, from: 0, to: 10 }]\nbudget: { requests_per_hour: 5000 }\n",
+         collect: [archive]\nwork: [{ kind: id_range, from: 0, to: 10 }]\nbudget: { requests_per_hour: 5000 }\n",
     );
     let text =
         fails_with(&run(octoshard(&hub.url()).args(["crawl", "--manifest"]).arg(&manifest).arg("--out").arg(&file)), 2);
-    assert!(text.contains("collect `snapshot` is not available"), "{text}");
-    let good = dir.write("g.yaml", &std::fs::read_to_string(&manifest).unwrap().replace("[snapshot]", "[metadata]"));
+    assert!(text.contains("collect `archive` needs a target"), "{text}");
+    let good = dir.write("g.yaml", &std::fs::read_to_string(&manifest).unwrap().replace("[archive]", "[metadata]"));
     let folder = dir.path("folder");
     std::fs::create_dir(&folder).unwrap();
     let text = fails_with(

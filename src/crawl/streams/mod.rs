@@ -45,7 +45,7 @@ pub(crate) fn start(
             Known::Empty(why) => (Some(0), Some(why)),
             Known::Unknown => (None, None),
         };
-        let mut seed = StreamSeed { repo_id, stream: spec.name, expected, since: None, empty };
+        let mut seed = StreamSeed { repo_id, stream: spec.name, expected, since: None, empty, cursor: None };
         if let (None, Some(previous)) = (empty, context.previous) {
             let previous = previous.lock().expect("previous lock");
             match incremental::decide(&previous, repo_id, &facts, spec)? {
