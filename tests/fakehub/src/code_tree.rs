@@ -270,10 +270,12 @@ fn assemble(
     CodeTree { commit_sha: head.sha.clone(), committed_at: head.committer.date, sha, entries }
 }
 
-/// The big file's size for a `.tar.gz` of about `target` bytes, stored
-/// (level 0: 5 bytes per 64 KiB block) next to `other` tar bytes.
+/// The big file's size for a `.tar.gz` of about `target` bytes: stored
+/// (gzip's 18 bytes, 5 per block of at most 65,535 bytes) next to `other`
+/// tar bytes, its own header and about half a record of trailer.
 fn big_file_size(target: u64, other: u64) -> u64 {
-    let overhead = 18 + 512 + 10_240 / 2 + target.div_ceil(65_535) * 5;
+    let block = crate::tarball::STORED_BLOCK as u64;
+    let overhead = 18 + 5 + 512 + 10_240 / 2 + target.div_ceil(block) * 5;
     target.saturating_sub(other + overhead)
 }
 

@@ -77,6 +77,21 @@
 //!   `total_commits`, at most 250 `commits` oldest first, at most 300 `files`);
 //!   every commit changes 1-4 files of a per-repository pool (truth:
 //!   [`Universe::compare`], [`Universe::commit_files`]).
+//! - Code (`code_tree.rs`, `rest_code.rs`, `tarball.rs`, `codeload.rs`):
+//!   every commit of a default branch has a deterministic tree (the paths
+//!   `/compare` changes, 1 to about 50 entries, a few symlinks), served by
+//!   `GET /repos/{o}/{r}/git/trees/{sha}[?recursive=1]` (409 "Git Repository
+//!   is empty.", `Options::tree_entry_limit` truncation) and
+//!   `GET /repos/{o}/{r}/tarball[/{ref}]`, a 302 to the download host
+//!   ([`FakeHub::codeload_url`], its own listener on `Options::codeload_host`)
+//!   which streams `git archive`'s `.tar.gz` chunked, without a token,
+//!   budget or rate-limit headers, records every request
+//!   ([`FakeHub::downloads`]) and can cut downloads
+//!   (`Options::fault_download_cut`). `Options::big_archives` adds a big
+//!   incompressible file to chosen repositories. Truth:
+//!   [`Universe::snapshot`], [`Universe::tarball_digest`] (and the `_with`
+//!   forms, or [`FakeHub::snapshot`] / [`FakeHub::tarball_digest`] with the
+//!   server's options).
 //! - Scripts drive a running server with `POST /_fakehub/advance?...` and
 //!   `POST /_fakehub/truth?path=FILE` (`src/control.rs`): outside GitHub's API,
 //!   never authenticated, charged or counted.

@@ -9,9 +9,10 @@
 //! typeflag `2` with the target as linkname and size 0); paths longer than
 //! 100 bytes use the ustar prefix field (or a pax `path` record). The end is
 //! git's: zeros up to a multiple of 10240 bytes, at least two 512-byte blocks.
-//! The gzip: no name, mtime 0, OS 3 (Unix), deflate level 6 (level 0, stored
-//! blocks, when the tree has a big pseudo-random file), so the bytes only
-//! depend on the tree.
+//! The gzip: no name, mtime 0, OS 3 (Unix), deflate level 6 (miniz_oxide,
+//! pinned by the lockfile) or, when the tree has a big pseudo-random file,
+//! stored blocks of at most 65,535 bytes (written here, at memory speed), so
+//! the bytes only depend on the tree.
 
 use crate::code_tree::{CodeTree, Content, Kind, Mode};
 use crate::hash::mix;
@@ -304,7 +305,8 @@ fn set_checksum(h: &mut [u8]) {
 /// A tree's `.tar.gz`, produced chunk by chunk.
 pub(crate) struct GzStream {
     tar: TarStream,
-    deflate: Box<CompressorOxide>,
+    /// `None`: level 0, stored blocks written here (far faster than miniz's).
+    deflate: Option<Box<CompressorOxide>>,
     crc: crc32fast::Hasher,
     length: u64,
     level: u8,
@@ -322,7 +324,8 @@ impl GzStream {
         let level = if stored { 0 } else { 6 };
         GzStream {
             tar: TarStream::new(tree, full_name),
-            deflate: Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(i32::from(level), -15, 0))),
+            deflate: (level > 0)
+                .then(|| Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(i32::from(level), -15, 0)))),
             crc: crc32fast::Hasher::new(),
             length: 0,
             level,
@@ -352,20 +355,25 @@ impl GzStream {
         }
         loop {
             self.input.clear();
-            self.tar.fill(&mut self.input, CHUNK);
+            self.tar.fill(&mut self.input, if self.deflate.is_some() { CHUNK } else { 4 * STORED_BLOCK });
             self.crc.update(&self.input);
             self.length += self.input.len() as u64;
             let flush = if self.tar.done() { TDEFLFlush::Finish } else { TDEFLFlush::None };
-            let mut rest: &[u8] = &self.input;
-            loop {
-                let (status, used) = compress_to_output(&mut self.deflate, rest, flush, |bytes| {
-                    out.extend_from_slice(bytes);
-                    true
-                });
-                rest = &rest[used.min(rest.len())..];
-                if status != TDEFLStatus::Okay || rest.is_empty() {
-                    break;
+            match self.deflate.as_deref_mut() {
+                Some(deflate) => {
+                    let mut rest: &[u8] = &self.input;
+                    loop {
+                        let (status, used) = compress_to_output(deflate, rest, flush, |bytes| {
+                            out.extend_from_slice(bytes);
+                            true
+                        });
+                        rest = &rest[used.min(rest.len())..];
+                        if status != TDEFLStatus::Okay || rest.is_empty() {
+                            break;
+                        }
+                    }
                 }
+                None => stored_blocks(&self.input, flush == TDEFLFlush::Finish, &mut out),
             }
             if flush == TDEFLFlush::Finish {
                 out.extend_from_slice(&self.crc.clone().finalize().to_le_bytes());
@@ -377,6 +385,24 @@ impl GzStream {
                 return Some(out);
             }
         }
+    }
+}
+
+/// The largest stored deflate block.
+pub(crate) const STORED_BLOCK: usize = 65_535;
+
+/// `input` as stored (uncompressed) deflate blocks; `last` ends the stream
+/// with an empty final block.
+fn stored_blocks(input: &[u8], last: bool, out: &mut Vec<u8>) {
+    for block in input.chunks(STORED_BLOCK) {
+        let len = block.len() as u16;
+        out.push(0);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    if last {
+        out.extend_from_slice(&[1, 0, 0, 0xff, 0xff]);
     }
 }
 
