@@ -109,6 +109,7 @@ impl Error {
             ) => true,
             Error::Merge(MergeError::NothingUsable { .. } | MergeError::Plan { .. }) => true,
             Error::Crawl(CrawlError::Store(StoreError::Incompatible { .. })) => true,
+            Error::Crawl(CrawlError::Archive(crate::archive::ArchiveError::Target { .. })) => true,
             Error::Store(StoreError::Incompatible { .. }) => true,
             Error::Export(
                 crate::export::ExportError::Input { .. }

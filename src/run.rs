@@ -168,8 +168,15 @@ pub fn leftovers_dir(out: &std::path::Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A bad credential, a bad URL or an unreachable API fails every shard the same way: stop at the first.
+/// A bad credential, a bad URL, an unreachable API or archive storage that fails fails every shard
+/// the same way: stop at the first.
 fn error_stops_everything(error: &crawl::CrawlError) -> bool {
     use crate::github::GithubError;
-    matches!(error, crawl::CrawlError::Github(github) if github.is_input_error() || matches!(github, GithubError::Unreachable { .. }))
+    match error {
+        crawl::CrawlError::Github(github) => {
+            github.is_input_error() || matches!(github, GithubError::Unreachable { .. })
+        }
+        crawl::CrawlError::Archive(_) => true,
+        _ => false,
+    }
 }
