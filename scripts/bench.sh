@@ -6,9 +6,12 @@
 #   3. a full local crawl (scripts/simulate.sh): wall time, requests, equality with the truth.
 #   4. deep collection (2,000 repositories, every stream);
 #   5. daily refreshes after 1%, 5% and 20% churn: budget as a share of the first crawl;
-#   6. export of 1,000,000 repositories to PostgreSQL, JSON Lines and Parquet.
+#   6. export of 1,000,000 repositories to PostgreSQL, JSON Lines and Parquet;
+#   7. code archives of 200 repositories, one of them a 500 MB tarball, to a folder and to S3:
+#      wall time, throughput and the crawl's peak memory.
 #   scripts/bench.sh [REPOS] [SECTION...]   (REPOS: default 20000 for the crawl; SECTION: plan,
-#                                            probes, crawl, deep, refresh, export; default all)
+#                                            probes, crawl, deep, refresh, export, archive;
+#                                            default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repos=${1:-20000}
@@ -184,4 +187,48 @@ print(f"{target}: 1,000,000 rows, best {seconds[0]:.2f} s ({1e6 / seconds[0]:,.0
       f"median {seconds[1]:.2f} s ({1e6 / seconds[1]:,.0f} rows/s), peak {peak:,.0f} MiB")
 PY
 done
+fi
+
+if want archive; then
+echo "== code archives: 200 repositories, one a 500 MB tarball, to a folder and to S3 (moto from scripts/services.sh)"
+eval "$(bash scripts/services.sh start)"
+# The simulated GitHub once to find a repository with code, then again with its tarball made big.
+start_fakehub ./target/release/fakehub "$work" --repos 200 --seed 43 --tokens bench-token
+big=$(curl -sf "$GITHUB_API_URL/_fakehub/truth?code=1" |
+  python3 -c 'import json, sys; print(next(r["id"] for r in json.load(sys.stdin)["repos"] if r.get("code")))')
+stop_fakehub
+start_fakehub ./target/release/fakehub "$work" --repos 200 --seed 43 --tokens bench-token \
+  --core-limit 1000000 --graphql-limit 1000000 --codeload-host 127.0.0.2 --big-archive "$big=500000000" \
+  --truth "$work/code-truth.json"
+code_end=$(truth_end "$work/code-truth.json")
+for target in "file://$work/archives" "s3://$OCTOSHARD_TEST_S3_BUCKET/bench-$$"; do
+  rm -f "$work/code.sqlite"
+  started=$(date +%s.%N)
+  AWS_ACCESS_KEY_ID=$OCTOSHARD_TEST_S3_KEY_ID AWS_SECRET_ACCESS_KEY=$OCTOSHARD_TEST_S3_SECRET \
+    AWS_ENDPOINT_URL=$OCTOSHARD_TEST_S3_ENDPOINT AWS_REGION=us-east-1 GITHUB_TOKEN=bench-token \
+    /usr/bin/time -o "$work/time.txt" -f %M "$bin" -q run --no-pacing --probes 0 --shards 1 \
+    --source "ids:0..$code_end" --collect snapshot,archive --archive-to "$target" --out "$work/code.sqlite"
+  ended=$(date +%s.%N)
+  python3 - "$work/code.sqlite" "$target" "$started" "$ended" "$(cat "$work/time.txt")" <<'PY'
+import sqlite3, sys
+db, target, started, ended, peak = sys.argv[1:]
+c = sqlite3.connect(db)
+n, size, biggest = c.execute("SELECT count(*), sum(bytes), max(bytes) FROM archives WHERE uri IS NOT NULL").fetchone()
+snapshots = c.execute("SELECT count(*) FROM repository_snapshots").fetchone()[0]
+seconds = float(ended) - float(started)
+print(f"{target.split(':')[0]}: {n} archives ({size / 1e6:,.0f} MB, the largest {biggest / 1e6:,.0f} MB) and {snapshots} snapshots "
+      f"in {seconds:.1f} s ({size / 1e6 / seconds:,.0f} MB/s); crawl peak memory {int(peak) / 1024:,.0f} MiB")
+PY
+done
+# moto keeps objects in memory: give back the half gigabyte.
+AWS_ACCESS_KEY_ID=$OCTOSHARD_TEST_S3_KEY_ID AWS_SECRET_ACCESS_KEY=$OCTOSHARD_TEST_S3_SECRET \
+  "$OCTOSHARD_TEST_PYTHON" - "$OCTOSHARD_TEST_S3_ENDPOINT" "$OCTOSHARD_TEST_S3_BUCKET" "bench-$$/" <<'PY'
+import boto3, sys
+endpoint, bucket, prefix = sys.argv[1:]
+s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    for item in page.get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=item["Key"])
+PY
+stop_fakehub
 fi
