@@ -230,3 +230,32 @@ fn deep_collection_is_estimated_from_the_profile_and_sizes_the_plan() {
     let measured = make_plan(&request, &facts).unwrap();
     assert_eq!(measured.file.estimate.total.core, m.total.core, "no branch, no runs: no REST pages");
 }
+
+#[test]
+fn code_costs_one_core_request_per_repository_with_a_branch_and_archives_are_sized() {
+    let base = request("ids:0..1000000", Some(4));
+    let metadata = make_plan(&base, &Facts::default()).unwrap().file.estimate;
+    let mut code = request("ids:0..1000000", Some(4));
+    code.collect = vec![Collect::Metadata, Collect::Snapshot, Collect::Archive];
+    code.archive = Some(manifest::ArchiveSpec { to: "s3://bucket/code".into(), max_bytes: Some(1_000_000) });
+    let planned = make_plan(&code, &Facts::default()).unwrap();
+    let estimate = &planned.file.estimate;
+    let profile = estimate::DeepProfile::default();
+    let extra = estimate.total.core - metadata.total.core;
+    let expected = estimate.total.repositories * profile.with_branch;
+    assert!((extra - expected).abs() < 1.0, "{extra} core requests for code, expected {expected}");
+    let volume = estimate.archive_bytes.unwrap();
+    assert!((volume - expected * profile.archive_bytes).abs() < 1.0, "{volume}");
+    assert!(metadata.archive_bytes.is_none());
+    // The target and the limit travel in every manifest.
+    assert!(planned.manifests.iter().all(|m| m.archive == code.archive));
+    let yaml = planned.manifests[0].to_yaml();
+    assert!(yaml.contains("archive:\n  to: s3://bucket/code\n  max_bytes: 1000000"), "{yaml}");
+    assert_eq!(Manifest::parse(&yaml).unwrap(), planned.manifests[0]);
+    // Snapshots alone cost the same request per repository, and no storage.
+    code.collect = vec![Collect::Metadata, Collect::Snapshot];
+    code.archive = None;
+    let snapshots = make_plan(&code, &Facts::default()).unwrap().file.estimate;
+    assert!((snapshots.total.core - estimate.total.core).abs() < 1.0);
+    assert!(snapshots.archive_bytes.is_none());
+}
