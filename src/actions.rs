@@ -198,13 +198,19 @@ pub fn merge_summary_markdown(report: &crate::merge::MergeReport) -> String {
 /// and changed repositories of a refresh when there are any).
 pub fn crawl_summary_markdown(title: &str, crawls: &[crate::crawl::CrawlSummary]) -> String {
     let refresh = crawls.iter().any(|c| c.stats.checked > 0);
+    let archives = crawls.iter().any(|c| c.stats.archives > 0);
     let (head, rule) = if refresh { (" checked | changed |", "---:|---:|") } else { ("", "") };
+    let (archive_head, archive_rule) = if archives { (" archives | archived MB |", "---:|---:|") } else { ("", "") };
+    let (head, rule) = (format!("{head}{archive_head}"), format!("{rule}{archive_rule}"));
     let mut text = format!(
         "### {title}\n\n| shard | status |{head} repositories | detailed | gone | requests | points | 304 / conditional | retries | waited | duration |\n|---|---|{rule}---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for c in crawls {
         let s = &c.stats;
-        let checks = if refresh { format!(" {} | {} |", s.checked, s.changed) } else { String::new() };
+        let mut checks = if refresh { format!(" {} | {} |", s.checked, s.changed) } else { String::new() };
+        if archives {
+            checks.push_str(&format!(" {} | {:.1} |", s.archives, s.archive_bytes as f64 / 1e6));
+        }
         text.push_str(&format!(
             "| {} | {} |{checks} {} | {} | {} | {} | {} | {} / {} | {} | {:.1} s | {:.1} s |\n",
             c.shard,
@@ -249,6 +255,23 @@ mod tests {
         assert_eq!(lines[0], "### Crawl");
         assert_eq!(lines[4], "| shard-0001 | completed | 42 | 0 | 0 | 3 | 2 | 1 / 2 | 0 | 0.0 s | 0.0 s |");
         assert_eq!(lines[2].matches('|').count(), lines[4].matches('|').count());
+    }
+
+    #[test]
+    fn a_summary_shows_archives_when_a_shard_stored_any() {
+        let summary = crate::crawl::CrawlSummary {
+            shard: "shard-0000".into(),
+            status: crate::crawl::ShardStatus::Completed,
+            repositories: 5,
+            stats: crate::crawl::CrawlStats { archives: 4, archive_bytes: 2_500_000, ..Default::default() },
+            errors: Vec::new(),
+            out: "x".into(),
+        };
+        let text = crawl_summary_markdown("Crawl", &[summary]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[2].starts_with("| shard | status | archives | archived MB | repositories |"), "{text}");
+        assert!(lines[4].starts_with("| shard-0000 | completed | 4 | 2.5 | 5 |"), "{text}");
+        assert_eq!(lines[3].matches('|').count(), lines[4].matches('|').count());
     }
 
     #[test]

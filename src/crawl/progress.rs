@@ -185,12 +185,17 @@ impl Progress {
         self.stats.elapsed = self.started.elapsed();
         let s = &self.stats;
         tracing::info!(
-            "{}: {} with {repositories} repositories ({} detailed, {} gone, {} stream rows); {} requests, {} points, {} of {} conditional answered 304, {} retries, waited {:.1} s, took {:.1} s",
+            "{}: {} with {repositories} repositories ({} detailed, {} gone, {} stream rows{}); {} requests, {} points, {} of {} conditional answered 304, {} retries, waited {:.1} s, took {:.1} s",
             self.shard,
             status.as_str(),
             s.detailed,
             s.gone,
             s.stream_rows,
+            if s.archives > 0 {
+                format!(", {} archives of {:.1} MB", s.archives, s.archive_bytes as f64 / 1e6)
+            } else {
+                String::new()
+            },
             s.requests,
             s.cost,
             s.not_modified,
