@@ -8,7 +8,7 @@ use rusqlite::Connection;
 const JSON_COLUMNS: &[&str] = &["topics", "labels", "spec", "collect", "ids"];
 
 /// Integer columns that hold 0/1.
-const BOOLEAN_COLUMNS: &[&str] = &["fork", "archived", "draft", "conditional"];
+const BOOLEAN_COLUMNS: &[&str] = &["fork", "archived", "draft", "conditional", "tree_truncated"];
 
 /// Tables of request and run logs: their `id` is a local row number, not an identity, so
 /// exports key their rows by the content instead.
