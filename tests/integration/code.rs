@@ -187,14 +187,43 @@ fn archives_go_to_a_folder_and_to_s3_and_equal_the_served_tarballs() {
     let bucket = format!("s3://{}", service("OCTOSHARD_TEST_S3_BUCKET"));
     assert_eq!(s3_objects(&s3), recorded_objects(&remote, &bucket));
     assert_eq!(s3_objects(&s3).len(), with_branch);
+}
 
-    // The view joins CI-free code: every snapshot's commit is linked when a commit row exists;
-    // here, the snapshot and archive of one repository meet on its sha.
-    let linked = count(
-        &remote,
-        "SELECT count(*) FROM repository_snapshots s JOIN archives a USING (repo_id, commit_sha) WHERE a.uri IS NOT NULL",
-    );
-    assert_eq!(linked, with_branch as i64);
+#[test]
+fn code_links_join_runs_pull_requests_and_commits_to_the_code_they_ran_on() {
+    let hub = code_hub(150, options());
+    let dir = TestDir::new();
+    let out = dir.path("linked.sqlite");
+    let target = format!("file://{}", dir.path("archives").display());
+    let collect = "snapshot,archive,runs,pulls,commits";
+    success(&run(&mut run_code(&hub, collect, &out, &["--archive-to", &target])));
+    // The truth, joined independently: what ran on each repository's head commit.
+    let end = hub.universe().max_id() + 1;
+    let mut expected = BTreeSet::new();
+    for repo in hub.universe().repos_in(0, end) {
+        let (Some(snapshot), Some(deep)) = (hub.snapshot(repo.id), hub.universe().deep(repo.id)) else { continue };
+        let (sha256, _) = hub.tarball_digest(repo.id).unwrap();
+        let on_head = |sha: &str| sha == snapshot.commit_sha;
+        let mut add = |kind: &str, entity: String| {
+            expected.insert(format!(
+                "{kind}|{}|{entity}|{}|{}|{sha256}",
+                repo.id, snapshot.file_count, snapshot.size_bytes
+            ));
+        };
+        for run in deep.runs.iter().filter(|r| on_head(&r.head_sha)) {
+            add("ci_run", run.id.to_string());
+        }
+        for pull in deep.pulls.iter().filter(|p| p.merge_commit_sha.as_deref().is_some_and(on_head)) {
+            add("pull_request", pull.number.to_string());
+        }
+        for commit in deep.commits.iter().filter(|c| on_head(&c.sha)) {
+            add("commit", commit.sha.clone());
+        }
+    }
+    let linked = rows(&out, "SELECT kind, repo_id, entity, file_count, size_bytes, archive_sha256 FROM code_links");
+    assert_eq!(linked, expected);
+    let kinds: BTreeSet<&str> = linked.iter().map(|row| row.split('|').next().unwrap()).collect();
+    assert!(kinds.contains("ci_run") && kinds.contains("commit"), "runs and commits on the heads: {kinds:?}");
 }
 
 #[test]
