@@ -2,6 +2,8 @@
 //! logging setup, and the one place that turns errors into messages and exit codes. Everything
 //! else takes plain values, so the library never reads the environment.
 
+mod report;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -72,6 +74,8 @@ pub enum Command {
     Run(RunArgs),
     /// Export every table of a database into PostgreSQL, or as JSON Lines or CSV files.
     Export(ExportArgs),
+    /// Summarise a database: Markdown or JSON, an awesome-list README.
+    Report(report::ReportArgs),
 }
 
 /// `export` arguments.
@@ -384,6 +388,7 @@ async fn execute(command: Command) -> Result<()> {
         Command::Merge(args) => merge_command(args, &actions),
         Command::Run(args) => run_command(args, &actions).await,
         Command::Export(args) => export_command(args, &actions).await,
+        Command::Report(args) => report::report_command(args, &actions),
     }
 }
 

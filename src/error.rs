@@ -40,6 +40,9 @@ pub enum Error {
     /// An export failure.
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    /// A report failure.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     /// A database failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -111,6 +114,9 @@ impl Error {
             Error::Crawl(CrawlError::Store(StoreError::Incompatible { .. })) => true,
             Error::Crawl(CrawlError::Archive(crate::archive::ArchiveError::Target { .. })) => true,
             Error::Store(StoreError::Incompatible { .. }) => true,
+            Error::Report(crate::report::ReportError::Input { .. } | crate::report::ReportError::NoAnalysis { .. }) => {
+                true
+            }
             Error::Export(
                 crate::export::ExportError::Input { .. }
                 | crate::export::ExportError::UnknownTable { .. }

@@ -29,6 +29,7 @@ pub mod export;
 pub mod github;
 pub mod merge;
 pub mod plan;
+pub mod report;
 pub mod run;
 pub mod store;
 pub mod time;

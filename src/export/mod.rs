@@ -220,23 +220,8 @@ struct Input {
 
 impl Input {
     fn open(path: &Path) -> Result<Input, ExportError> {
-        let fail = |reason: String| ExportError::Input { path: path.to_path_buf(), reason };
-        let (database, mut temporary) = crate::artifact::readable_sqlite(path).map_err(fail)?;
-        let mut store = crate::store::Store::open_readonly(&database).map_err(|e| fail(e.to_string()))?;
-        let version = store
-            .meta("schema_version")
-            .map_err(|_| fail("not an octoshard database (no meta table)".into()))?
-            .and_then(|v| v.parse::<i64>().ok())
-            .ok_or_else(|| fail("not an octoshard database (no schema version)".into()))?;
-        let current = crate::store::SCHEMA_VERSION;
-        if version > current {
-            return Err(fail(format!("schema version {version} is newer than this octoshard ({current})")));
-        }
-        if version < current {
-            drop(store);
-            let (migrated, copy) = crate::store::Store::open_migrated(&database, version).map_err(fail)?;
-            (store, temporary) = (migrated, Some(copy));
-        }
+        let (store, temporary) = crate::store::open_for_reading(path)
+            .map_err(|reason| ExportError::Input { path: path.to_path_buf(), reason })?;
         Ok(Input { store, path: path.to_path_buf(), _temporary: temporary })
     }
 

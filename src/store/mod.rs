@@ -47,6 +47,29 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_code.sql"),
 ];
 
+/// Opens any octoshard database read-only for a consumer (export, report, analyze): a `.gz` from
+/// its unpacked copy, an older schema from a copy migrated to this one (the file itself is never
+/// written); the temporary file, if any, must live as long as the store. The error says why it
+/// cannot be read.
+pub fn open_for_reading(path: &Path) -> Result<(Store, Option<tempfile::TempPath>), String> {
+    let (database, mut temporary) = crate::artifact::readable_sqlite(path)?;
+    let mut store = Store::open_readonly(&database).map_err(|e| e.to_string())?;
+    let version = store
+        .meta("schema_version")
+        .map_err(|_| "not an octoshard database (no meta table)".to_string())?
+        .and_then(|v| v.parse::<i64>().ok())
+        .ok_or_else(|| "not an octoshard database (no schema version)".to_string())?;
+    if version > SCHEMA_VERSION {
+        return Err(format!("schema version {version} is newer than this octoshard ({SCHEMA_VERSION})"));
+    }
+    if version < SCHEMA_VERSION {
+        drop(store);
+        let (migrated, copy) = Store::open_migrated(&database, version)?;
+        (store, temporary) = (migrated, Some(copy));
+    }
+    Ok((store, temporary))
+}
+
 /// A store that could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -11,6 +11,7 @@ mod pipeline;
 mod planner;
 mod policy;
 mod refresh;
+mod report;
 mod resume;
 mod util;
 mod workflow;

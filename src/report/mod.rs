@@ -1,0 +1,129 @@
+//! What a crawl found, for people: `octoshard report` reads one database and writes a processing
+//! and data summary as Markdown (fits a step summary) or JSON (a documented, versioned shape), an
+//! awesome-list README of the repositories by category, and a self-contained HTML page of charts.
+//! Everything is aggregated in SQL, so a database of any size is reported without loading its rows.
+
+pub mod data;
+pub mod markdown;
+pub mod readme;
+
+use std::path::{Path, PathBuf};
+
+/// What `report` writes.
+#[derive(Clone, Debug)]
+pub struct ReportRequest {
+    /// The database (`.sqlite` or `.sqlite.gz`, shard or merged).
+    pub db: PathBuf,
+    /// The summary's format.
+    pub format: Format,
+    /// Where the summary goes (`None`: standard output).
+    pub out: Option<PathBuf>,
+    /// Also write an awesome-list README here.
+    pub readme: Option<PathBuf>,
+    /// Repositories per category in the README.
+    pub top: usize,
+    /// The web address repositories link to (`https://github.com`).
+    pub web_url: String,
+}
+
+/// The summary's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown tables.
+    Markdown,
+    /// JSON ([`data::REPORT_VERSION`]).
+    Json,
+}
+
+/// What `report` produced.
+#[derive(Clone, Debug)]
+pub struct Reported {
+    /// The figures.
+    pub report: data::Report,
+    /// The summary text (Markdown or JSON).
+    pub summary: String,
+    /// The Markdown summary (for a step summary, whatever the format).
+    pub markdown: String,
+    /// Categories in the README, when written.
+    pub readme_categories: Option<usize>,
+}
+
+/// A report that could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The database cannot be read.
+    #[error("cannot report on {path}: {reason}")]
+    Input {
+        /// The database.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A README needs categories.
+    #[error("{path} holds no analysis: run `octoshard analyze --db {path}` before `report --readme`")]
+    NoAnalysis {
+        /// The database.
+        path: PathBuf,
+    },
+    /// Reading failed.
+    #[error("reading {path} failed: {source}")]
+    Sqlite {
+        /// The database.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// Writing an output failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Makes the report (and the README when asked), writing files; the summary is returned for
+/// the caller to print when `out` is `None`.
+pub fn report(request: &ReportRequest) -> Result<Reported, ReportError> {
+    let (store, _temporary) = crate::store::open_for_reading(&request.db)
+        .map_err(|reason| ReportError::Input { path: request.db.clone(), reason })?;
+    let conn = store.conn();
+    let sql = |source| ReportError::Sqlite { path: request.db.clone(), source };
+    let report = data::compute(conn).map_err(sql)?;
+    let title = request.db.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let markdown = markdown::render(&report, &title);
+    let summary = match request.format {
+        Format::Markdown => markdown.clone(),
+        Format::Json => serde_json::to_string_pretty(&report).expect("a report serializes") + "\n",
+    };
+    if let Some(out) = &request.out {
+        write(out, &summary)?;
+    }
+    let mut readme_categories = None;
+    if let Some(path) = &request.readme {
+        let analyzer = report.analysis.as_ref().map(|a| a.analyzer.clone());
+        let Some(analyzer) = analyzer else { return Err(ReportError::NoAnalysis { path: request.db.clone() }) };
+        let categories = readme::entries(conn, &analyzer, request.top.max(1)).map_err(sql)?;
+        let text = readme::render(
+            &categories,
+            &format!("Repositories of {title}"),
+            report.database.data_as_of.as_deref(),
+            &request.web_url,
+        );
+        write(path, &text)?;
+        readme_categories = Some(categories.len());
+    }
+    Ok(Reported { report, summary, markdown, readme_categories })
+}
+
+/// Writes a file atomically (a temporary file beside it, then a rename).
+fn write(path: &Path, text: &str) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io { path: path.to_path_buf(), source };
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(io)?;
+    let mut file = tempfile::NamedTempFile::new_in(parent).map_err(io)?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
+    file.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
