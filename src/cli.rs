@@ -369,9 +369,12 @@ fn init_tracing(cli: &Cli) {
         .and_then(|spec| EnvFilter::try_new(spec).ok())
         .unwrap_or_else(|| EnvFilter::new(format!("octoshard={level},warn")));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("GITHUB_ACTIONS").is_none();
+    if ansi && !cli.quiet {
+        crate::bars::enable();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::bars::LogWriter)
         .with_target(false)
         .with_ansi(ansi)
         .init();

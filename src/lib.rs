@@ -22,6 +22,7 @@
 pub mod actions;
 pub mod archive;
 pub mod artifact;
+pub mod bars;
 pub mod cli;
 pub mod crawl;
 pub mod error;

@@ -55,6 +55,7 @@ pub struct Progress {
     deadline: Option<Instant>,
     last_line: Instant,
     stats: CrawlStats,
+    bar: crate::bars::Bar,
 }
 
 impl Progress {
@@ -67,6 +68,7 @@ impl Progress {
             deadline: deadline.map(|d| now + d),
             last_line: now,
             stats: CrawlStats::default(),
+            bar: crate::bars::Bar::new(None, shard),
         }
     }
 
@@ -95,12 +97,24 @@ impl Progress {
     }
 
     fn count(&mut self, records: &[RequestRecord]) {
+        self.show();
         self.stats.requests += records.len() as u64;
         self.stats.retries += records.iter().filter(|r| r.attempt > 1).count() as u64;
         self.stats.cost += records.iter().map(|r| u64::from(r.cost)).sum::<u64>();
         self.stats.conditional += records.iter().filter(|r| r.conditional).count() as u64;
         self.stats.not_modified += records.iter().filter(|r| r.status == 304).count() as u64;
         self.stats.waited += Duration::from_millis(records.iter().map(|r| r.waited_ms).sum());
+    }
+
+    /// Updates the terminal's bar, if there is one.
+    fn show(&self) {
+        if self.bar.shown() {
+            let s = &self.stats;
+            self.bar.message(format!(
+                "{} rows, {} detailed, {} stream rows, {} archives, {} requests",
+                s.rows, s.detailed, s.stream_rows, s.archives, s.requests
+            ));
+        }
     }
 
     /// Counts the attempts of requests that failed for good (recorded without data).

@@ -179,7 +179,9 @@ pub async fn export(request: &ExportRequest) -> Result<ExportReport, ExportError
         Target::Files { format, out } => {
             std::fs::create_dir_all(out).map_err(|source| ExportError::Write { path: out.clone(), source })?;
             let mut counts = Vec::new();
+            let bar = crate::bars::Bar::new(Some(chosen.len() as u64), "export");
             for table in &chosen {
+                bar.message(table.name.clone());
                 let rows = match format {
                     Format::Parquet => parquet::write_table(input.store.path(), input.conn(), table, out)?,
                     _ => files::write_table(input.conn(), table, *format, out)?,
@@ -190,6 +192,7 @@ pub async fn export(request: &ExportRequest) -> Result<ExportReport, ExportError
                     out.join(format!("{}.{}", table.name, format.extension())).display()
                 );
                 counts.push((table.name.clone(), rows));
+                bar.inc(1);
             }
             Ok(ExportReport { tables: counts, target: out.display().to_string() })
         }

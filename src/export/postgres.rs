@@ -97,8 +97,11 @@ pub async fn export(
         found.push(ensure(&tx, table, &server).await?);
     }
     let mut counts = Vec::new();
+    let bar = crate::bars::Bar::new(Some(tables.len() as u64), "export");
     for (table, found) in tables.iter().zip(found) {
+        bar.message(table.name.clone());
         let rows = load(&tx, conn, table, found, &server).await?;
+        bar.inc(1);
         tracing::info!("{}: {rows} rows upserted into {server}", table.name);
         counts.push((table.name.clone(), rows));
     }

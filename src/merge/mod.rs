@@ -194,9 +194,15 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     let mut taken = Vec::new();
     // Merged databases first, oldest first, then the shards: rows and work items keep the newest
     // version whatever the order, and the plan's own files come last for its metadata.
+    let bar = crate::bars::Bar::new(Some((merged_inputs.len() + newest.len()) as u64), "merge");
     for candidate in merged_inputs.iter().chain(newest.values()) {
+        if bar.shown() {
+            bar.message(candidate.path.display().to_string());
+        }
         taken.push(fold(&mut output, candidate, request.keep_requests)?);
+        bar.inc(1);
     }
+    drop(bar);
     let expected: Vec<String> = match &plan {
         Some((_, manifests)) => manifests.iter().map(|m| m.shard.name.clone()).collect(),
         None => Vec::new(),
