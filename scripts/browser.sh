@@ -3,7 +3,7 @@
 # `fonts-dejavu-core`, so text renders without other system fonts), installed with apt-get when
 # missing. Idempotent: when both are installed it only checks them (well under a second).
 # Usage: scripts/browser.sh [env|path]   (default env)
-#   env   installs what is missing, then prints `export OCTOSHARD_TEST_CHROMIUM=/usr/bin/chromium`,
+#   env   installs what is missing, then prints `export OCTOSHARD_TEST_CHROMIUM=/usr/lib/chromium/chromium`,
 #         so `eval "$(scripts/browser.sh)"` works the way scripts/services.sh does
 #   path  installs what is missing, then prints only the binary's path
 # Only that line goes to stdout; everything else goes to stderr. Needs root (or a chromium already
@@ -14,7 +14,9 @@ set -Eeuo pipefail
 trap 'echo "browser: FAILED (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
 
 PACKAGES=(chromium fonts-dejavu-core)
-BINARY=/usr/bin/chromium
+# The browser itself, not the launcher /usr/bin/chromium: the launcher adds flags and Google API
+# keys from /etc/chromium.d (remote extension updates, sign-in) that make requests of their own.
+BINARY=/usr/lib/chromium/chromium
 
 log() { echo "browser: $*" >&2; }
 die() {

@@ -11,6 +11,7 @@ mod pipeline;
 mod planner;
 mod policy;
 mod refresh;
+mod report_html;
 mod resume;
 mod util;
 mod workflow;
