@@ -1,5 +1,5 @@
-//! The report's charts: for each, the SQL aggregate it is drawn from ([`super::chart_queries`]),
-//! the SVG drawn with plotters ([`super::chart_svg`]) and a caption stating the numbers behind
+//! The report's charts: for each, the SQL aggregate it is drawn from (`chart_queries.rs`),
+//! the SVG drawn with plotters (`chart_svg.rs`) and a caption stating the numbers behind
 //! it. A chart without data is skipped with the reason, never drawn empty.
 
 use rusqlite::Connection;

@@ -307,6 +307,51 @@ mod tests {
         }
     }
 
+    /// A merged file of a large crawl: `repositories` rows, 64 shards of four id ranges, a month
+    /// of hourly request totals per shard.
+    fn large_db(dir: &Path, repositories: u64) -> PathBuf {
+        let path = dir.join("large.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE repositories (id INTEGER PRIMARY KEY, full_name TEXT, description TEXT, language TEXT,
+                 stargazers_count INTEGER, created_at TEXT, fetched_at TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {repositories})
+             INSERT INTO repositories
+             SELECT i * 7, 'owner' || (i % 5000) || '/repo' || i, 'a description of repository ' || i,
+                    CASE WHEN i % 9 = 0 THEN NULL ELSE 'language ' || (i * i % 61) END,
+                    CASE WHEN i % 3 = 0 THEN 0 ELSE (i * 2654435761) % 100000 / (1 + i % 997) END,
+                    strftime('%Y-%m-%dT%H:%M:%SZ', 1200000000 + i * 580, 'unixepoch'),
+                    '2026-01-01T00:00:00.000Z'
+             FROM n;
+             CREATE TABLE work_items (plan_id TEXT, shard TEXT, idx INTEGER, kind TEXT, spec TEXT, status TEXT);
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 255)
+             INSERT INTO work_items SELECT 'p', printf('shard-%04d', i / 4), i % 4, 'id_range',
+                 json_object('kind', 'id_range', 'from', i * {step}, 'to', (i + 1) * {step}),
+                 CASE WHEN i % 17 = 0 THEN 'failed' ELSE 'completed' END FROM n;
+             CREATE TABLE api_request_totals (plan_id TEXT, shard TEXT, hour TEXT, cost INTEGER, requests INTEGER);
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 64 * 720 - 1)
+             INSERT INTO api_request_totals SELECT 'p', printf('shard-%04d', i % 64),
+                 strftime('%Y-%m-%dT%H', 1767225600 + (i / 64) * 3600, 'unixepoch'), 100 + i % 50, 120 + i % 50 FROM n;",
+            step = repositories * 7 / 256 + 1,
+        ))
+        .unwrap();
+        path
+    }
+
+    #[test]
+    fn a_million_repositories_make_a_page_of_a_few_megabytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = large_db(dir.path(), 1_000_000);
+        let started = std::time::Instant::now();
+        let report = write_html(&db, &dir.path().join("out")).unwrap();
+        eprintln!("1,000,000 repositories: {} bytes in {:?}", report.bytes, started.elapsed());
+        assert!(report.bytes < 3_000_000, "{} bytes", report.bytes);
+        let drawn: Vec<_> = report.drawn.iter().map(|c| c.id).collect();
+        assert_eq!(drawn, ["languages", "stars", "repositories-created", "shard-coverage", "api-spend"]);
+        let spend = &report.drawn[4].caption;
+        assert!(spend.contains("over 30 days by 64 shards"), "a month of hours is drawn by day: {spend}");
+    }
+
     #[test]
     fn a_missing_database_is_an_error_and_is_not_created() {
         let dir = tempfile::tempdir().unwrap();

@@ -36,9 +36,10 @@ const CHARTS: &[&str] = &[
 /// How long one Chromium run may take before it is killed.
 const CHROMIUM_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// The crawled database and its report, made once for every test of this file.
+/// The crawled database and its report, made once for every test of this file, in
+/// `target/tmp/report_html` (a static is never dropped: a temporary folder would stay behind
+/// after every run; this one is replaced by the next).
 struct Fixture {
-    _dir: TestDir,
     db: PathBuf,
     page: PathBuf,
     report: octoshard::report::html::HtmlReport,
@@ -49,8 +50,12 @@ fn fixture() -> &'static Fixture {
     FIXTURE.get_or_init(|| {
         let hub = deep_hub(400, options());
         let end = hub.universe().max_id() + 1;
-        let dir = TestDir::new();
-        let db = dir.path("merged.sqlite");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report_html");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).expect("remove the previous run's fixture");
+        }
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("merged.sqlite");
         success(&run(octoshard(&hub.url())
             .env("GITHUB_TOKEN", TOKEN)
             .args(["run", "--retry-delay", "1ms", "--no-pacing", "--probes", "0", "--shards", "3"])
@@ -58,9 +63,9 @@ fn fixture() -> &'static Fixture {
             .arg("--out")
             .arg(&db)));
         hostile_and_categories(&db);
-        let report = octoshard::report::html::write_html(&db, &dir.path("report")).expect("write the HTML report");
-        let page = dir.path("report").join("index.html");
-        Fixture { _dir: dir, db, page, report }
+        let report = octoshard::report::html::write_html(&db, &dir.join("report")).expect("write the HTML report");
+        let page = dir.join("report").join("index.html");
+        Fixture { db, page, report }
     })
 }
 
