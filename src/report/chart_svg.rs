@@ -92,6 +92,7 @@ pub fn horizontal_bars(x_desc: &str, bars: &[(String, f64, String)], x_max: Opti
             .map_err(fail)?;
         chart
             .configure_mesh()
+            .max_light_lines(1)
             .disable_y_mesh()
             .y_labels(n)
             .y_label_formatter(&|v| segment_label(&labels, v))
@@ -142,6 +143,7 @@ pub fn vertical_bars(
             .map_err(fail)?;
         chart
             .configure_mesh()
+            .max_light_lines(1)
             .disable_x_mesh()
             .x_labels(n)
             .x_label_formatter(&|v| segment_label(&labels, v))
@@ -182,6 +184,7 @@ pub fn month_lines(y_desc: &str, months: &[String], series: &[(String, Vec<i64>)
             .map_err(fail)?;
         chart
             .configure_mesh()
+            .max_light_lines(1)
             .disable_x_mesh()
             .x_labels(n)
             .x_label_formatter(&|v| segment_label(&labels, v))
@@ -235,6 +238,7 @@ pub fn stacked_bars(
             .map_err(fail)?;
         chart
             .configure_mesh()
+            .max_light_lines(1)
             .disable_x_mesh()
             .x_labels(n)
             .x_label_formatter(&|v| segment_label(&labels, v))
@@ -309,6 +313,7 @@ pub fn spans(x_desc: &str, rows: &[String], spans: &[Span], kinds: &[&str], x_en
             .map_err(fail)?;
         chart
             .configure_mesh()
+            .max_light_lines(1)
             .disable_y_mesh()
             .y_labels(n)
             .y_label_formatter(&|v| segment_label(&labels, v))
