@@ -13,6 +13,8 @@
 //! - [`merge`]: validates shard files and folds them into one database, plus leftovers.
 //! - [`artifact`]: gzip and atomic file writes for the files that cross job boundaries.
 //! - [`export`]: every table into PostgreSQL, JSON Lines or CSV.
+//! - [`report`]: the crawl for people: Markdown and JSON summaries, an awesome-list README, an
+//!   HTML page of charts.
 //! - [`actions`]: GitHub Actions integration (outputs, step summaries, annotations).
 //! - [`run`]: the whole graph on one machine.
 //! - [`error`]: the crate-level error, its exit code and the hint a user sees.

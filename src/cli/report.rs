@@ -25,6 +25,9 @@ pub struct ReportArgs {
     /// Also write an awesome-list README of the repositories by category (needs `analyze`).
     #[arg(long, value_name = "FILE")]
     pub readme: Option<PathBuf>,
+    /// Also write a self-contained HTML page of charts into this folder (DIR/index.html).
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
     /// Repositories per category in the README.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub top: u32,
@@ -55,6 +58,7 @@ pub fn report_command(args: ReportArgs, actions: &ActionsEnv) -> Result<()> {
         },
         out: args.out,
         readme: args.readme,
+        html: args.html,
         top: args.top as usize,
         web_url: args.web_url,
     };
@@ -64,6 +68,14 @@ pub fn report_command(args: ReportArgs, actions: &ActionsEnv) -> Result<()> {
     }
     if let (Some(path), Some(n)) = (&request.readme, reported.readme_categories) {
         tracing::info!("README with {n} categories written to {}", path.display());
+    }
+    if let Some(page) = &reported.html {
+        tracing::info!(
+            "HTML report with {} charts ({} skipped: no data) written to {}",
+            page.drawn.len(),
+            page.skipped.len(),
+            page.path.display()
+        );
     }
     append_step_summary(actions, || reported.markdown.clone())
 }

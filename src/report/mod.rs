@@ -3,7 +3,11 @@
 //! awesome-list README of the repositories by category, and a self-contained HTML page of charts.
 //! Everything is aggregated in SQL, so a database of any size is reported without loading its rows.
 
+mod chart_queries;
+mod chart_svg;
+pub mod charts;
 pub mod data;
+pub mod html;
 pub mod markdown;
 pub mod readme;
 
@@ -20,6 +24,8 @@ pub struct ReportRequest {
     pub out: Option<PathBuf>,
     /// Also write an awesome-list README here.
     pub readme: Option<PathBuf>,
+    /// Also write the HTML page of charts into this folder (`index.html`).
+    pub html: Option<PathBuf>,
     /// Repositories per category in the README.
     pub top: usize,
     /// The web address repositories link to (`https://github.com`).
@@ -46,6 +52,8 @@ pub struct Reported {
     pub markdown: String,
     /// Categories in the README, when written.
     pub readme_categories: Option<usize>,
+    /// The HTML page, when written.
+    pub html: Option<html::HtmlReport>,
 }
 
 /// A report that could not be made.
@@ -73,6 +81,9 @@ pub enum ReportError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The HTML page could not be made.
+    #[error(transparent)]
+    Html(#[from] html::HtmlError),
     /// Writing an output failed.
     #[error("cannot write {path}: {source}")]
     Io {
@@ -114,7 +125,12 @@ pub fn report(request: &ReportRequest) -> Result<Reported, ReportError> {
         write(path, &text)?;
         readme_categories = Some(categories.len());
     }
-    Ok(Reported { report, summary, markdown, readme_categories })
+    // The page reads the same (unpacked, migrated) file, never the `.gz` itself.
+    let html = match &request.html {
+        Some(dir) => Some(html::write_html(store.path(), dir)?),
+        None => None,
+    };
+    Ok(Reported { report, summary, markdown, readme_categories, html })
 }
 
 /// Writes a file atomically (a temporary file beside it, then a rename).

@@ -12,6 +12,7 @@ mod planner;
 mod policy;
 mod refresh;
 mod report;
+mod report_html;
 mod resume;
 mod util;
 mod workflow;

@@ -203,6 +203,20 @@ fn every_figure_of_the_json_report_equals_the_truth() {
         assert!(text.contains(section), "{section}");
     }
     assert_eq!(std::fs::read_to_string(&summary).unwrap(), text);
+
+    // The HTML page from the command (its charts are checked in a browser by report_html).
+    let page = dir.path("html");
+    success(&run(octoshard(&hub.url())
+        .args(["report", "-q", "--out"])
+        .arg(dir.path("r.md"))
+        .arg("--html")
+        .arg(&page)
+        .arg("--db")
+        .arg(&db)));
+    let html = std::fs::read_to_string(page.join("index.html")).unwrap();
+    for chart in ["languages", "stars", "pulls-issues", "ci-success", "shard-coverage", "api-spend"] {
+        assert!(html.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
+    }
 }
 
 #[test]
