@@ -40,6 +40,9 @@ pub enum Error {
     /// An export failure.
     #[error(transparent)]
     Export(#[from] crate::export::ExportError),
+    /// An analysis failure (or an analysis that left repositories unanalysed).
+    #[error(transparent)]
+    Analyze(#[from] crate::analyze::AnalyzeError),
     /// A database failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -111,6 +114,7 @@ impl Error {
             Error::Crawl(CrawlError::Store(StoreError::Incompatible { .. })) => true,
             Error::Crawl(CrawlError::Archive(crate::archive::ArchiveError::Target { .. })) => true,
             Error::Store(StoreError::Incompatible { .. }) => true,
+            Error::Analyze(error) => error.is_input_error(),
             Error::Export(
                 crate::export::ExportError::Input { .. }
                 | crate::export::ExportError::UnknownTable { .. }
@@ -160,6 +164,9 @@ impl Error {
                 Error::Source(_) => Some("see `octoshard plan --help` for the source kinds"),
                 Error::Manifest(_) => Some("manifests are written by `octoshard plan`; see README \"Shard manifests\""),
                 Error::Unfinished { .. } => Some("plan the unfinished work with --source leftovers:DIR"),
+                Error::Analyze(crate::analyze::AnalyzeError::Incomplete { .. }) => {
+                    Some("what was analysed is stored; run the same command again to analyse the rest")
+                }
                 Error::WorkFailed { .. } | Error::ShardsFailed { .. } => {
                     Some("what was fetched is stored; re-run the same command to retry the failed work")
                 }
