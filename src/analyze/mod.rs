@@ -325,6 +325,41 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_is_one_line_a_table_and_an_error_when_incomplete() {
+        let mut summary = AnalyzeSummary {
+            analyzer: "llm".into(),
+            analyzer_version: "llm-1:m".into(),
+            repositories: 10,
+            analysed: 6,
+            failed: 2,
+            not_sent: 2,
+            categories: BTreeMap::from([("web".into(), 6)]),
+            requests: 3,
+            tokens: 900,
+            stopped: Some("the cost cap of 900 tokens is reached".into()),
+            failures: vec!["answer rejected twice: x".into()],
+            ..AnalyzeSummary::default()
+        };
+        assert_eq!(
+            summary.line(),
+            "analyze (llm, llm-1:m): 10 repositories, 6 analysed, 0 unchanged, 2 failed, 2 not sent; 3 requests, 900 tokens"
+        );
+        let table = summary.markdown();
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines[4], "| `llm-1:m` | 10 | 6 | 0 | 2 | 2 | 900 |");
+        assert_eq!(lines[2].matches('|').count(), lines[4].matches('|').count());
+        assert!(table.contains("| web | 6 |"));
+        let error = summary.incomplete().unwrap();
+        assert!(!error.is_input_error());
+        assert_eq!(
+            error.to_string(),
+            "2 repositories failed and 2 were not sent: the cost cap of 900 tokens is reached; answer rejected twice: x"
+        );
+        (summary.failed, summary.not_sent) = (0, 0);
+        assert!(summary.incomplete().is_none());
+    }
+
+    #[test]
     fn only_octoshard_databases_are_analysed() {
         let dir = tempfile::tempdir().unwrap();
         let missing = open(&dir.path().join("none.sqlite")).err().unwrap();
