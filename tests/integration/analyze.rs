@@ -311,6 +311,31 @@ fn a_rules_file_replaces_the_built_in_rules() {
 }
 
 #[test]
+fn analyses_merge_and_export_like_every_table() {
+    let dir = TestDir::new();
+    let db = crawled(&dir, 60);
+    success(&analyze(&db, &[]));
+    let stored = rows(&db, "SELECT * FROM analyzed_repositories");
+
+    let merged = dir.path("merged.sqlite");
+    success(&run(octoshard("http://127.0.0.1:9").arg("merge").arg("--out").arg(&merged).arg(&db)));
+    assert_eq!(rows(&merged, "SELECT * FROM analyzed_repositories"), stored, "merge keeps every analysis");
+    let text = success(&analyze(&merged, &[]));
+    assert!(text.contains(&format!("0 analysed, {} unchanged", stored.len())), "{text}");
+
+    let out = dir.path("jsonl");
+    success(&run(octoshard("http://127.0.0.1:9")
+        .args(["export", "--format", "jsonl", "--tables", "analyzed_repositories", "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&out)));
+    let text = std::fs::read_to_string(out.join("analyzed_repositories.jsonl")).unwrap();
+    assert_eq!(text.lines().count(), stored.len());
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert!(first["signals"]["score"]["stars"]["points"].is_number(), "signals export as JSON: {first}");
+}
+
+#[test]
 fn bad_input_is_refused_in_one_line_with_exit_2() {
     let dir = TestDir::new();
     let db = crawled(&dir, 20);
