@@ -246,9 +246,13 @@ fn every_repository_gets_the_documented_category_and_score() {
 fn a_re_run_analyses_only_what_changed() {
     let dir = TestDir::new();
     let db = crawled(&dir, 200);
-    success(&analyze(&db, &[]));
+    let summary = dir.path("step-summary.md");
+    success(&run(analyze_command(&db).env("GITHUB_STEP_SUMMARY", &summary)));
     let first = rows(&db, "SELECT * FROM analyzed_repositories");
     let total = first.len();
+    let table = std::fs::read_to_string(&summary).unwrap();
+    assert!(table.starts_with("### octoshard analyze (rules)"), "{table}");
+    assert!(table.contains(&format!(" | {total} | {total} | 0 | 0 | 0 | 0 |")), "{table}");
 
     let text = success(&analyze(&db, &[]));
     assert!(text.contains(&format!("0 analysed, {total} unchanged")), "{text}");
