@@ -59,6 +59,7 @@ pub(super) fn rules(store: &mut Store, rules: &Rules, page_rows: usize) -> Resul
     };
     let day = reference_day.unwrap_or_default();
     let epoch_day = input::epoch_day(&day).unwrap_or(0);
+    let matcher = rules.matcher();
     let mut after = i64::MIN;
     loop {
         let page = input::page(store.conn(), "rules", after, page_rows).map_err(|e| store.error(e))?;
@@ -72,7 +73,7 @@ pub(super) fn rules(store: &mut Store, rules: &Rules, page_rows: usize) -> Resul
                 summary.unchanged += 1;
                 continue;
             }
-            let verdict = rules.judge(&stored.repo, epoch_day);
+            let verdict = matcher.judge(&stored.repo, epoch_day);
             *summary.categories.entry(verdict.matched.category.clone()).or_default() += 1;
             rows.push(Row {
                 repo_id: stored.repo.id,

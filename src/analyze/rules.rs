@@ -363,37 +363,25 @@ impl Rules {
     /// The category of a repository: topics, then keywords, then language, each over the
     /// categories in order; the fallback when nothing matches.
     pub fn categorize(&self, repo: &Repository) -> Match {
-        let topics: Vec<String> = repo.topics.iter().map(|t| t.to_lowercase()).collect();
-        let description = repo.description.as_deref().unwrap_or("").to_lowercase();
-        let language = repo.language.as_deref().unwrap_or("").to_lowercase();
-        let found = |by: &'static str, category: &Category, value: &str| Match {
-            category: category.name.clone(),
-            by,
-            value: value.to_string(),
-        };
-        for category in &self.categories {
-            if let Some(t) = category.topics.iter().find(|t| topics.contains(&t.to_lowercase())) {
-                return found("topic", category, t);
-            }
-        }
-        for category in &self.categories {
-            if let Some(k) = category.keywords.iter().find(|k| contains_words(&description, &k.to_lowercase())) {
-                return found("keyword", category, k);
-            }
-        }
-        if !language.is_empty() {
-            for category in &self.categories {
-                if let Some(l) = category.languages.iter().find(|l| l.to_lowercase() == language) {
-                    return found("language", category, l);
-                }
-            }
-        }
-        Match { category: self.fallback.clone(), by: "fallback", value: String::new() }
+        self.matcher().categorize(repo)
     }
 
-    /// The verdict on a repository, its activity counted back from `reference_day` (days since
-    /// the epoch).
+    /// The rules' topics, keywords and languages lowercased once, for judging many repositories.
+    pub fn matcher(&self) -> Matcher<'_> {
+        let lower = |list: &[String]| list.iter().map(|m| m.to_lowercase()).collect();
+        let lowered =
+            self.categories.iter().map(|c| [lower(&c.topics), lower(&c.keywords), lower(&c.languages)]).collect();
+        Matcher { rules: self, lowered }
+    }
+
+    /// The verdict on a repository (see [`Matcher::judge`]).
     pub fn judge(&self, repo: &Repository, reference_day: i64) -> Verdict {
+        self.matcher().judge(repo, reference_day)
+    }
+
+    /// The score of a repository and its components, activity counted back from `reference_day`
+    /// (days since the epoch).
+    pub fn score_of(&self, repo: &Repository, reference_day: i64) -> (f64, Vec<Component>) {
         let s = &self.score;
         let log_share = |n: i64, full: u64| ((n.max(0) as f64 + 1.0).log10() / (full as f64 + 1.0).log10()).min(1.0);
         let flag = |on: bool| if on { 1.0 } else { 0.0 };
@@ -432,6 +420,47 @@ impl Rules {
             })
             .collect();
         let score = round(components.iter().map(|c| c.points).sum::<f64>(), 2).clamp(0.0, 100.0);
+        (score, components)
+    }
+}
+
+/// Whether a lowercased matcher matches the repository at hand.
+type MatchFn<'a> = dyn Fn(&str) -> bool + 'a;
+
+/// [`Rules`] ready to judge many repositories: the matchers lowercased once.
+pub struct Matcher<'a> {
+    rules: &'a Rules,
+    /// Per category: topics, keywords, languages, lowercased.
+    lowered: Vec<[Vec<String>; 3]>,
+}
+
+impl Matcher<'_> {
+    /// The category of a repository: topics, then keywords, then language, each over the
+    /// categories in order; the fallback when nothing matches. `value` is the rule's own spelling.
+    pub fn categorize(&self, repo: &Repository) -> Match {
+        let topics: Vec<String> = repo.topics.iter().map(|t| t.to_lowercase()).collect();
+        let description = repo.description.as_deref().unwrap_or("").to_lowercase();
+        let language = repo.language.as_deref().unwrap_or("").to_lowercase();
+        let passes: [(&'static str, &MatchFn<'_>); 3] = [
+            ("topic", &|t| topics.iter().any(|x| x == t)),
+            ("keyword", &|k| contains_words(&description, k)),
+            ("language", &|l| !language.is_empty() && l == language),
+        ];
+        for (pass, (by, matches)) in passes.iter().enumerate() {
+            for (category, lowered) in self.rules.categories.iter().zip(&self.lowered) {
+                if let Some(at) = lowered[pass].iter().position(|m| matches(m)) {
+                    let original = [&category.topics, &category.keywords, &category.languages][pass];
+                    return Match { category: category.name.clone(), by, value: original[at].clone() };
+                }
+            }
+        }
+        Match { category: self.rules.fallback.clone(), by: "fallback", value: String::new() }
+    }
+
+    /// The verdict on a repository: its category and score, activity counted back from
+    /// `reference_day` (days since the epoch).
+    pub fn judge(&self, repo: &Repository, reference_day: i64) -> Verdict {
+        let (score, components) = self.rules.score_of(repo, reference_day);
         Verdict { matched: self.categorize(repo), score, components }
     }
 }
