@@ -45,6 +45,7 @@ Examples:
   octoshard crawl --manifest plan/shard-0003.yaml --out out/shard-0003.sqlite.gz --deadline 5h30m
   octoshard merge --plan plan --out merged.sqlite out/
   octoshard run --source leftovers:merged.sqlite.leftovers --out rest.sqlite
+  octoshard analyze --db merged.sqlite --rules rules.yaml
 
 Environment:
   GITHUB_TOKEN, GH_TOKEN, OCTOSHARD_TOKENS  a token, or a pool (comma or newline separated);
@@ -53,6 +54,7 @@ Environment:
   GITHUB_API_URL      REST API base (default https://api.github.com)
   GITHUB_GRAPHQL_URL  GraphQL endpoint (default <GITHUB_API_URL>/graphql)
   OCTOSHARD_SOURCE, OCTOSHARD_TODAY  --source and --today of plan and run
+  OCTOSHARD_LLM_URL, OCTOSHARD_LLM_MODEL, OCTOSHARD_LLM_KEY  analyze --llm (the key only here)
   GITHUB_ACTIONS, GITHUB_OUTPUT, GITHUB_STEP_SUMMARY  GitHub Actions integration
   RUST_LOG            log filter (overrides -v / -q)
 
@@ -76,6 +78,50 @@ pub enum Command {
     Export(ExportArgs),
     /// Summarise a database: Markdown or JSON, an awesome-list README.
     Report(report::ReportArgs),
+    /// Categorise and score every repository of a database (incremental; rules or an LLM).
+    Analyze(AnalyzeArgs),
+}
+
+/// `analyze` arguments.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// The database to analyse (.sqlite, shard or merged; written in place).
+    #[arg(long, value_name = "FILE", required_unless_present = "print_default_rules")]
+    pub db: Option<PathBuf>,
+    /// A YAML rules file replacing the built-in rules (categories and score weights; see
+    /// --print-default-rules).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Print the built-in rules as YAML (a starting point for --rules) and exit.
+    #[arg(long, conflicts_with_all = ["db", "rules", "llm"])]
+    pub print_default_rules: bool,
+    /// Analyse with an OpenAI-compatible chat completions endpoint instead of the rules (stored
+    /// as analyzer `llm`; the key comes from OCTOSHARD_LLM_KEY only).
+    #[arg(long)]
+    pub llm: bool,
+    /// With --llm: the chat completions URL, or a base URL (.../v1) it is appended to.
+    #[arg(long, env = "OCTOSHARD_LLM_URL", value_name = "URL")]
+    pub llm_url: Option<String>,
+    /// With --llm: the model name.
+    #[arg(long, env = "OCTOSHARD_LLM_MODEL", value_name = "NAME")]
+    pub llm_model: Option<String>,
+    /// With --llm: the model's context size; batches of repositories are cut to fit it
+    /// (tokens estimated as characters / 4, the answer reserved).
+    #[arg(long, default_value_t = 8192, value_name = "TOKENS")]
+    pub llm_context_tokens: u64,
+    /// With --llm: stop sending batches once this many tokens (prompt + completion, as the
+    /// endpoint reports them, else estimated) are spent; the rest is left unanalysed (exit 1).
+    #[arg(long, value_name = "TOKENS")]
+    pub llm_max_tokens: Option<u64>,
+    /// With --llm: per-request timeout.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub llm_timeout: String,
+    /// With --llm: retries after a timeout, connection error, 429 or 5xx.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub llm_retries: u32,
+    /// With --llm: first retry delay, doubled per retry.
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub llm_retry_delay: String,
 }
 
 /// `export` arguments.
@@ -392,6 +438,7 @@ async fn execute(command: Command) -> Result<()> {
         Command::Run(args) => run_command(args, &actions).await,
         Command::Export(args) => export_command(args, &actions).await,
         Command::Report(args) => report::report_command(args, &actions),
+        Command::Analyze(args) => analyze_command(args, &actions).await,
     }
 }
 
@@ -733,6 +780,66 @@ async fn export_command(args: ExportArgs, actions: &ActionsEnv) -> Result<()> {
         }
         text
     })
+}
+
+async fn analyze_command(args: AnalyzeArgs, actions: &ActionsEnv) -> Result<()> {
+    use crate::analyze::{self, AnalyzeRequest, LlmConfig};
+    if args.print_default_rules {
+        print!("{}", analyze::Rules::default().to_yaml());
+        return Ok(());
+    }
+    let db = args.db.ok_or_else(|| Error::Usage("analyze needs --db FILE".into()))?;
+    let rules = analyze::load_rules(args.rules.as_deref())?;
+    let llm = if args.llm {
+        let url = args.llm_url.filter(|u| !u.trim().is_empty());
+        let model = args.llm_model.filter(|m| !m.trim().is_empty());
+        let (Some(url), Some(model)) = (url, model) else {
+            return Err(Error::Usage(
+                "--llm needs an endpoint and a model: --llm-url / OCTOSHARD_LLM_URL and --llm-model / OCTOSHARD_LLM_MODEL"
+                    .into(),
+            ));
+        };
+        let key = match std::env::var("OCTOSHARD_LLM_KEY") {
+            Err(std::env::VarError::NotPresent) => None,
+            Ok(key) if !key.trim().is_empty() => Some(github::Secret::new(key.trim())),
+            _ => {
+                return Err(Error::Usage(
+                    "OCTOSHARD_LLM_KEY is set but empty (or not text): set the key, or unset it for an endpoint without one"
+                        .into(),
+                ));
+            }
+        };
+        let duration = |flag: &str, text: &str| {
+            crate::time::parse_duration(text).map_err(|e| Error::Usage(format!("{flag}: {e}"))).and_then(|d| {
+                if d.is_zero() { Err(Error::Usage(format!("{flag} must be more than 0"))) } else { Ok(d) }
+            })
+        };
+        let config = LlmConfig {
+            url,
+            model: model.trim().to_string(),
+            key,
+            timeout: duration("--llm-timeout", &args.llm_timeout)?,
+            retries: args.llm_retries,
+            retry_delay: crate::time::parse_duration(&args.llm_retry_delay)
+                .map_err(|e| Error::Usage(format!("--llm-retry-delay: {e}")))?,
+            context_tokens: args.llm_context_tokens,
+            max_tokens: args.llm_max_tokens,
+        };
+        config.endpoint().map_err(Error::Usage)?;
+        Some(config)
+    } else {
+        None
+    };
+    let request = AnalyzeRequest { db, rules, llm, page_rows: analyze::PAGE_ROWS };
+    let group = actions::group("octoshard analyze");
+    let summary = analyze::analyze(&request).await?;
+    drop(group);
+    tracing::info!("{}", summary.line());
+    append_step_summary(actions, || summary.markdown())?;
+    match summary.incomplete() {
+        Some(error) => Err(error.into()),
+        None => Ok(()),
+    }
 }
 
 /// Deep collection reads GraphQL, which answers no anonymous request: refuse before any work.

@@ -43,6 +43,9 @@ pub enum Error {
     /// A report failure.
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    /// An analysis failure (or an analysis that left repositories unanalysed).
+    #[error(transparent)]
+    Analyze(#[from] crate::analyze::AnalyzeError),
     /// A database failure.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -117,6 +120,7 @@ impl Error {
             Error::Report(crate::report::ReportError::Input { .. } | crate::report::ReportError::NoAnalysis { .. }) => {
                 true
             }
+            Error::Analyze(error) => error.is_input_error(),
             Error::Export(
                 crate::export::ExportError::Input { .. }
                 | crate::export::ExportError::UnknownTable { .. }
@@ -166,6 +170,9 @@ impl Error {
                 Error::Source(_) => Some("see `octoshard plan --help` for the source kinds"),
                 Error::Manifest(_) => Some("manifests are written by `octoshard plan`; see README \"Shard manifests\""),
                 Error::Unfinished { .. } => Some("plan the unfinished work with --source leftovers:DIR"),
+                Error::Analyze(crate::analyze::AnalyzeError::Incomplete { .. }) => {
+                    Some("what was analysed is stored; run the same command again to analyse the rest")
+                }
                 Error::WorkFailed { .. } | Error::ShardsFailed { .. } => {
                     Some("what was fetched is stored; re-run the same command to retry the failed work")
                 }

@@ -12,6 +12,7 @@
 //! - [`store`]: the SQLite schema shared by shard files and merged files.
 //! - [`merge`]: validates shard files and folds them into one database, plus leftovers.
 //! - [`artifact`]: gzip and atomic file writes for the files that cross job boundaries.
+//! - [`analyze`]: a category and a quality score for every repository (rules, or an LLM).
 //! - [`export`]: every table into PostgreSQL, JSON Lines or CSV.
 //! - [`report`]: the crawl for people: Markdown and JSON summaries, an awesome-list README, an
 //!   HTML page of charts.
@@ -22,6 +23,7 @@
 //! `src/main.rs` only calls [`cli::main`]; environment variables and secrets are read in [`cli`].
 
 pub mod actions;
+pub mod analyze;
 pub mod archive;
 pub mod artifact;
 pub mod bars;

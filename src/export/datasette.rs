@@ -30,6 +30,9 @@ fn describe(table: &str) -> Option<(&'static str, &'static [&'static str])> {
         "plans" => ("The plans whose work the file holds.", &[]),
         "meta" => ("Schema version, plan, source and tool version.", &[]),
         "etags" => ("ETags of listing pages, for conditional re-crawls.", &[]),
+        "analyzed_repositories" => {
+            ("Category and quality score (0..100) of each repository, by analyzer.", &["analyzer", "category"])
+        }
         _ => return None,
     })
 }
@@ -49,6 +52,7 @@ fn column(table: &str, column: &str) -> Option<&'static str> {
         ("pull_requests", "head_repo_id") => "The head repository; empty when the fork was deleted",
         ("ci_runs", "duration_seconds") => "updated_at - started_at of a completed run",
         ("contributors", "contributions") => "Commits GitHub counts for the account",
+        ("analyzed_repositories", "signals") => "What the category and score came from, a JSON object",
         _ => return None,
     })
 }

@@ -5,7 +5,7 @@
 use rusqlite::Connection;
 
 /// Columns that hold JSON text.
-const JSON_COLUMNS: &[&str] = &["topics", "labels", "spec", "collect", "ids"];
+const JSON_COLUMNS: &[&str] = &["topics", "labels", "spec", "collect", "ids", "signals"];
 
 /// Integer columns that hold 0/1.
 const BOOLEAN_COLUMNS: &[&str] = &["fork", "archived", "draft", "conditional", "tree_truncated"];

@@ -25,7 +25,9 @@ pub use work::{Page, WorkState, WorkStatus};
 
 /// The tables of collected entities, each keyed by (`repo_id`, the entity's id) with a
 /// `fetched_at`: what deep collection writes and what goes when a repository is gone.
-pub const ENTITY_TABLES: &[&str] = &["pull_requests", "issues", "ci_runs", "contributors", "commits"];
+/// `analyzed_repositories` is one too: an analysis of a repository that is gone goes with it.
+pub const ENTITY_TABLES: &[&str] =
+    &["pull_requests", "issues", "ci_runs", "contributors", "commits", "analyzed_repositories"];
 
 /// Tables of history, keyed by repository and day or commit: merged like entity tables, but kept
 /// when a repository is gone (the day it went is part of the history, its code stays archived).
@@ -45,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_deep.sql"),
     include_str!("migrations/0006_daily.sql"),
     include_str!("migrations/0007_code.sql"),
+    include_str!("migrations/0008_analyze.sql"),
 ];
 
 /// Opens any octoshard database read-only for a consumer (export, report, analyze): a `.gz` from

@@ -1,6 +1,7 @@
 //! Integration tests: the real `octoshard` binary against the simulated GitHub (`fakehub`).
 //! One test binary with modules, so the suite links once.
 
+mod analyze;
 mod code;
 mod deep;
 mod errors;
