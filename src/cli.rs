@@ -107,20 +107,20 @@ pub struct AnalyzeArgs {
     pub llm_model: Option<String>,
     /// With --llm: the model's context size; batches of repositories are cut to fit it
     /// (tokens estimated as characters / 4, the answer reserved).
-    #[arg(long, default_value_t = 8192, value_name = "TOKENS")]
+    #[arg(long, requires = "llm", default_value_t = 8192, value_name = "TOKENS")]
     pub llm_context_tokens: u64,
     /// With --llm: stop sending batches once this many tokens (prompt + completion, as the
     /// endpoint reports them, else estimated) are spent; the rest is left unanalysed (exit 1).
-    #[arg(long, value_name = "TOKENS")]
+    #[arg(long, requires = "llm", value_name = "TOKENS")]
     pub llm_max_tokens: Option<u64>,
     /// With --llm: per-request timeout.
-    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    #[arg(long, requires = "llm", default_value = "60s", value_name = "DURATION")]
     pub llm_timeout: String,
     /// With --llm: retries after a timeout, connection error, 429 or 5xx.
-    #[arg(long, default_value_t = 2, value_name = "N")]
+    #[arg(long, requires = "llm", default_value_t = 2, value_name = "N")]
     pub llm_retries: u32,
     /// With --llm: first retry delay, doubled per retry.
-    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    #[arg(long, requires = "llm", default_value = "1s", value_name = "DURATION")]
     pub llm_retry_delay: String,
 }
 

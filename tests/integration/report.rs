@@ -230,3 +230,100 @@ fn bad_report_input_is_refused_by_name() {
     assert!(text.contains("cannot report on"), "{text}");
     assert_eq!(text.trim().lines().count(), 1, "{text}");
 }
+
+#[test]
+fn the_readme_is_valid_markdown_with_a_section_per_category_linking_the_repositories() {
+    use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+    let hub = crate::util::hub(300, options());
+    let dir = TestDir::new();
+    let db = dir.path("all.sqlite");
+    success(&run(run_all_command(&hub, 2).env("GITHUB_TOKEN", TOKEN).arg("--out").arg(&db)));
+    // A hostile description must stay text.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE repositories SET description = '<script>alert(1)</script> [x](javascript:y) *bold* # h' WHERE id = (SELECT min(id) FROM repositories)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let text = fails_with(
+        &run(octoshard(&hub.url()).args(["report", "-q", "--readme"]).arg(dir.path("R.md")).arg("--db").arg(&db)),
+        2,
+    );
+    assert!(text.contains("holds no analysis: run `octoshard analyze"), "{text}");
+    success(&run(octoshard(&hub.url()).args(["analyze", "--db"]).arg(&db)));
+    let readme = dir.path("README.md");
+    success(&run(octoshard(&hub.url())
+        .args(["report", "-q", "--top", "5", "--out"])
+        .arg(dir.path("r.md"))
+        .arg("--readme")
+        .arg(&readme)
+        .arg("--db")
+        .arg(&db)));
+    let markdown = std::fs::read_to_string(&readme).unwrap();
+
+    // Walk the parsed document: headings, the links under each, and no HTML anywhere.
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    let mut in_heading = None;
+    for event in Parser::new(&markdown) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => in_heading = Some((level, String::new())),
+            Event::Text(text) if in_heading.is_some() => in_heading.as_mut().unwrap().1.push_str(&text),
+            Event::End(TagEnd::Heading(_)) => {
+                let (level, text) = in_heading.take().unwrap();
+                if level == HeadingLevel::H2 {
+                    sections.push((text, Vec::new()));
+                }
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                if let Some((_, links)) = sections.last_mut() {
+                    links.push(dest_url.to_string());
+                }
+            }
+            Event::Html(html) | Event::InlineHtml(html) => panic!("raw HTML in the README: {html}"),
+            _ => {}
+        }
+    }
+    assert_eq!(sections[0].0, "Contents");
+    let categories = rows_of(
+        &db,
+        "SELECT category, count(*) FROM analyzed_repositories WHERE analyzer = 'rules' GROUP BY category ORDER BY count(*) DESC, category",
+    );
+    assert_eq!(sections.len(), categories.len() + 1, "a section per category");
+    assert_eq!(sections[0].1.len(), categories.len(), "contents link every section");
+    for ((heading, links), category) in sections[1..].iter().zip(&categories) {
+        let name = category.split('|').next().unwrap();
+        assert_eq!(heading.to_lowercase(), name.replace('-', " "), "{heading}");
+        let expected: Vec<String> = rows_of(
+            &db,
+            &format!(
+                "SELECT 'https://github.com/' || r.full_name FROM analyzed_repositories a JOIN repositories r ON r.id = a.repo_id
+                 WHERE a.analyzer = 'rules' AND a.category = '{name}'
+                 ORDER BY a.score DESC, r.stargazers_count DESC, r.full_name LIMIT 5"
+            ),
+        );
+        assert_eq!(links, &expected, "{name}: the best five by score, linked to their repositories");
+    }
+    assert!(markdown.contains("&lt;script&gt;"), "the hostile description is escaped text");
+}
+
+/// Rows of a query as `a|b|c` text, in the query's order.
+fn rows_of(db: &Path, sql: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let mut statement = conn.prepare(sql).unwrap();
+    let width = statement.column_count();
+    statement
+        .query_map([], |row| {
+            Ok((0..width)
+                .map(|i| match row.get::<_, rusqlite::types::Value>(i).unwrap() {
+                    rusqlite::types::Value::Text(t) => t,
+                    rusqlite::types::Value::Integer(n) => n.to_string(),
+                    other => format!("{other:?}"),
+                })
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
