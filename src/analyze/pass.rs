@@ -48,6 +48,15 @@ fn upsert(tx: &Transaction<'_>, analyzer: &str, version: &str, at: &str, rows: &
 }
 
 /// The rules analyzer over every repository.
+/// Repositories to go through (the progress bar's length).
+fn repository_count(store: &Store) -> Result<u64, AnalyzeError> {
+    store
+        .conn()
+        .query_row("SELECT count(*) FROM repositories", [], |r| r.get::<_, i64>(0))
+        .map(|n| n.max(0) as u64)
+        .map_err(|e| store.error(e).into())
+}
+
 pub(super) fn rules(store: &mut Store, rules: &Rules, page_rows: usize) -> Result<AnalyzeSummary, AnalyzeError> {
     let version = rules.version();
     let reference_day = input::reference_day(store.conn()).map_err(|e| store.error(e))?;
@@ -60,12 +69,14 @@ pub(super) fn rules(store: &mut Store, rules: &Rules, page_rows: usize) -> Resul
     let day = reference_day.unwrap_or_default();
     let epoch_day = input::epoch_day(&day).unwrap_or(0);
     let matcher = rules.matcher();
+    let bar = crate::bars::Bar::new(Some(repository_count(store)?), "analyze");
     let mut after = i64::MIN;
     loop {
         let page = input::page(store.conn(), "rules", after, page_rows).map_err(|e| store.error(e))?;
         let Some(last) = page.last() else { break };
         after = last.repo.id;
         summary.repositories += page.len() as u64;
+        bar.inc(page.len() as u64);
         let mut rows = Vec::new();
         for stored in page {
             let hash = stored.repo.input_hash(&version, &day);
@@ -114,12 +125,14 @@ pub(super) async fn llm(
     let categories = rules.category_names();
     let mut summary =
         AnalyzeSummary { analyzer: "llm".into(), analyzer_version: version.clone(), ..AnalyzeSummary::default() };
+    let bar = crate::bars::Bar::new(Some(repository_count(store)?), "analyze");
     let mut after = i64::MIN;
     loop {
         let page = input::page(store.conn(), "llm", after, page_rows).map_err(|e| store.error(e))?;
         let Some(last) = page.last() else { break };
         after = last.repo.id;
         summary.repositories += page.len() as u64;
+        bar.inc(page.len() as u64);
         let mut pending: Vec<(Repository, String)> = Vec::new();
         for stored in page {
             let hash = stored.repo.input_hash(&version, "");
