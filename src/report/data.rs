@@ -244,7 +244,7 @@ fn counts(conn: &Connection, sql: &str) -> rusqlite::Result<Vec<Count>> {
 /// Nearest-rank statistics of the values a query selects (one column, NULLs ignored).
 pub(crate) fn stats(conn: &Connection, values_sql: &str) -> rusqlite::Result<Option<Stats>> {
     let (count, min, max, mean): (i64, Option<f64>, Option<f64>, Option<f64>) = conn.query_row(
-        &format!("WITH t(v) AS ({values_sql}) SELECT count(v), min(v), max(v), avg(v) FROM t WHERE v IS NOT NULL"),
+        &format!("WITH stat_values(v) AS ({values_sql}) SELECT count(v), min(v), max(v), avg(v) FROM stat_values WHERE v IS NOT NULL"),
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
@@ -254,7 +254,7 @@ pub(crate) fn stats(conn: &Connection, values_sql: &str) -> rusqlite::Result<Opt
         let offset = ((p * count as f64).ceil() as u64).clamp(1, count) - 1;
         conn.query_row(
             &format!(
-                "WITH t(v) AS ({values_sql}) SELECT v FROM t WHERE v IS NOT NULL ORDER BY v LIMIT 1 OFFSET {offset}"
+                "WITH stat_values(v) AS ({values_sql}) SELECT v FROM stat_values WHERE v IS NOT NULL ORDER BY v LIMIT 1 OFFSET {offset}"
             ),
             [],
             |r| r.get(0),
