@@ -305,6 +305,27 @@ fn the_readme_is_valid_markdown_with_a_section_per_category_linking_the_reposito
         assert_eq!(links, &expected, "{name}: the best five by score, linked to their repositories");
     }
     assert!(markdown.contains("&lt;script&gt;"), "the hostile description is escaped text");
+
+    // The JSON report's categories and score statistics (each row is checked against the
+    // documented rules by the analyze tests): totals per category and nearest-rank quartiles
+    // computed here from the rows.
+    let report = report_json(&hub, &db);
+    let analysis = &report["analysis"];
+    assert_eq!(analysis["analyzer"], "rules");
+    let want: Vec<(String, u64)> = categories
+        .iter()
+        .map(|row| {
+            let (name, n) = row.split_once('|').unwrap();
+            (name.to_string(), n.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(listed(&analysis["categories"]), want);
+    assert_eq!(want.iter().map(|(_, n)| n).sum::<u64>(), report["repositories"]["total"].as_u64().unwrap());
+    let scores: Vec<f64> = rows_of(&db, "SELECT score FROM analyzed_repositories WHERE analyzer = 'rules'")
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_stats(&analysis["score"], scores, "quality score");
 }
 
 /// Rows of a query as `a|b|c` text, in the query's order.
@@ -318,6 +339,7 @@ fn rows_of(db: &Path, sql: &str) -> Vec<String> {
                 .map(|i| match row.get::<_, rusqlite::types::Value>(i).unwrap() {
                     rusqlite::types::Value::Text(t) => t,
                     rusqlite::types::Value::Integer(n) => n.to_string(),
+                    rusqlite::types::Value::Real(x) => x.to_string(),
                     other => format!("{other:?}"),
                 })
                 .collect::<Vec<_>>()

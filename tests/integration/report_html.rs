@@ -70,8 +70,7 @@ fn fixture() -> &'static Fixture {
 }
 
 /// Puts hostile text where the page shows it (the most starred repository's description, the
-/// most common language), and the table an analyzer writes (not made by a crawl), with categories by
-/// language.
+/// most common language), and rows of the table an analyzer writes, with categories by language.
 fn hostile_and_categories(db: &Path) {
     let conn = Connection::open(db).unwrap();
     conn.execute_batch(&format!(
@@ -80,13 +79,16 @@ fn hostile_and_categories(db: &Path) {
          UPDATE repositories SET language = '{}'
            WHERE language = (SELECT language FROM repositories WHERE language IS NOT NULL
                              GROUP BY language ORDER BY count(*) DESC, language LIMIT 1);
-         CREATE TABLE analyzed_repositories (repo_id INTEGER, analyzer TEXT, analyzer_version TEXT, category TEXT,
-             score REAL, signals TEXT, PRIMARY KEY (repo_id, analyzer));
+         DELETE FROM analyzed_repositories;
          INSERT INTO analyzed_repositories
+             (repo_id, analyzer, analyzer_version, category, score, signals, input_hash, analyzed_at, fetched_at)
            SELECT id, 'rules', '1', CASE WHEN fork THEN 'fork' WHEN language IS NULL THEN 'docs'
-                                         WHEN stargazers_count > 10 THEN 'popular' ELSE 'library' END, 1.0, '{{}}'
+                                         WHEN stargazers_count > 10 THEN 'popular' ELSE 'library' END, 1.0, '{{}}',
+                  'h', fetched_at, fetched_at
            FROM repositories;
-         INSERT INTO analyzed_repositories SELECT id, 'other', '1', 'x', 0.0, '{{}}' FROM repositories LIMIT 5;",
+         INSERT INTO analyzed_repositories
+             (repo_id, analyzer, analyzer_version, category, score, signals, input_hash, analyzed_at, fetched_at)
+           SELECT id, 'other', '1', 'x', 0.0, '{{}}', 'h', fetched_at, fetched_at FROM repositories LIMIT 5;",
         HOSTILE_DESCRIPTION.replace('\'', "''"),
         HOSTILE_LANGUAGE.replace('\'', "''"),
     ))
