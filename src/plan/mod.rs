@@ -308,7 +308,8 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
             if end <= *from {
                 return Err(invalid(request, format!("no repository exists at or after id {from}")));
             }
-            if request.probes > 0 && end - from > 1 {
+            // One shard needs no cut, so nothing to balance.
+            if request.probes > 0 && end - from > 1 && request.shards != Some(1) {
                 calibrated_samples(need_github()?, request, *from, end, known, &mut facts).await?;
             }
         }
@@ -359,7 +360,11 @@ async fn calibrated_samples(
 ) -> Result<(), PlanError> {
     let sent_before = github.requests_sent();
     let left = || request.probes.saturating_sub(github.requests_sent() - sent_before);
-    let probes = (request.probes / 16).max(request.probes.min(2));
+    // Planning scales with the plan: a few shards need a few probes (the budget is for crawling).
+    let mut probes = (request.probes / 16).max(request.probes.min(2));
+    if let Some(shards) = request.shards {
+        probes = probes.min(2 + 2 * u64::from(shards));
+    }
     let (samples, mut edges) = probe::sample_density(github, from, end, probes, known).await?;
     facts.samples = samples;
     if left() < 4 || edges.is_empty() {
@@ -374,7 +379,9 @@ async fn calibrated_samples(
     facts.anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
     let model = Model::new(&facts.samples, &facts.anchors, from, end);
     let shards = id_shard_count(request, &model, &deep_per_repository(&request.collect, None));
-    counter.refine(&facts.samples, &mut facts.anchors, shards, left()).await?;
+    // About three counts settle a cut; more only where the budget allows and cuts remain.
+    let per_cut = 6 * u64::from(shards.saturating_sub(1));
+    counter.refine(&facts.samples, &mut facts.anchors, shards, left().min(per_cut)).await?;
     Ok(())
 }
 

@@ -162,3 +162,34 @@ fn a_deadline_then_a_leftovers_plan_ends_with_the_full_ground_truth() {
     let want: Vec<u64> = hub.universe().repos_in(0, end).iter().map(|r| r.id).collect();
     assert_eq!(ids, want);
 }
+
+#[test]
+fn a_small_plan_spends_a_few_planning_requests_and_stays_balanced() {
+    let hub = hub(5_000, Options { window: std::time::Duration::from_secs(1), ..options() });
+    let universe = hub.universe();
+    let end = universe.max_id() + 1;
+    let dir = TestDir::new();
+    let plan = |shards: u32| {
+        let out = dir.path(&format!("plan-{shards}"));
+        hub.reset_stats();
+        success(&run(octoshard(&hub.url())
+            .env("GITHUB_TOKEN", TOKEN)
+            .args(["plan", "--source", &format!("ids:0..{end}"), "--shards", &shards.to_string(), "--out"])
+            .arg(&out)));
+        (hub.stats().requests, out)
+    };
+    // One shard has no cut to balance: no request at all.
+    assert_eq!(plan(1).0, 0);
+    // Four shards (the default --probes is 128): a handful of probes and about three counts a cut.
+    let (requests, out) = plan(4);
+    assert!(requests <= 40, "{requests} planning requests for 4 shards");
+    let mut counts = Vec::new();
+    for index in 0..4 {
+        let manifest = octoshard::plan::Manifest::load(&out.join(format!("shard-{index:04}.yaml"))).unwrap();
+        let octoshard::plan::WorkItem::IdRange { from, to, .. } = manifest.work[0] else { panic!("id range") };
+        counts.push(universe.repos_in(from, to).len());
+    }
+    let (min, max) = (*counts.iter().min().unwrap(), *counts.iter().max().unwrap());
+    eprintln!("4 shards from {requests} planning requests: {counts:?}");
+    assert!(max as f64 <= 1.3 * min as f64, "{counts:?} from {requests} requests");
+}
