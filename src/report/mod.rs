@@ -113,9 +113,13 @@ pub fn report(request: &ReportRequest) -> Result<Reported, ReportError> {
     }
     let mut readme_categories = None;
     if let Some(path) = &request.readme {
-        let analyzer = report.analysis.as_ref().map(|a| a.analyzer.clone());
-        let Some(analyzer) = analyzer else { return Err(ReportError::NoAnalysis { path: request.db.clone() }) };
-        let categories = readme::entries(conn, &analyzer, request.top.max(1)).map_err(sql)?;
+        // Repositories without an analysis cannot be grouped; no repositories at all make an
+        // empty list, not an error (a crawl that found nothing still gets its README).
+        let categories = match report.analysis.as_ref().map(|a| a.analyzer.as_str()) {
+            Some(analyzer) => readme::entries(conn, analyzer, request.top.max(1)).map_err(sql)?,
+            None if report.repositories.total == 0 => Vec::new(),
+            None => return Err(ReportError::NoAnalysis { path: request.db.clone() }),
+        };
         let text = readme::render(
             &categories,
             &format!("Repositories of {title}"),
@@ -142,4 +146,38 @@ fn write(path: &Path, text: &str) -> Result<(), ReportError> {
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(io)?;
     file.persist(path).map_err(|e| io(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_without_repositories_gets_an_empty_readme_and_one_with_them_needs_analyze() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("empty.sqlite");
+        drop(crate::store::Store::open(&db).unwrap());
+        let request = ReportRequest {
+            db: db.clone(),
+            format: Format::Json,
+            out: Some(dir.path().join("r.json")),
+            readme: Some(dir.path().join("README.md")),
+            html: None,
+            top: 5,
+            web_url: "https://github.com".into(),
+        };
+        let reported = report(&request).unwrap();
+        assert_eq!(reported.readme_categories, Some(0));
+        assert!(std::fs::read_to_string(dir.path().join("README.md")).unwrap().contains("0 repositories"));
+        let store = crate::store::Store::open(&db).unwrap();
+        store
+            .conn()
+            .execute(
+                "INSERT INTO repositories (id, full_name, owner, name, fetched_at) VALUES (1, 'o/r', 'o', 'r', 't')",
+                [],
+            )
+            .unwrap();
+        drop(store);
+        assert!(matches!(report(&request), Err(ReportError::NoAnalysis { .. })));
+    }
 }
