@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::archive::tarcount::{FileCount, TarCounter};
 use crate::archive::{Storage, UploadError, Uploaded};
-use crate::github::{DownloadError, GithubError, RequestKind, RequestRecord};
+use crate::github::{GithubError, RequestKind, RequestRecord};
 use crate::store::{
     ARCHIVE_COLUMNS, CodeWanted, PendingStream, SNAPSHOT_COLUMNS, StreamPage, StreamSeed, StreamStart, TableRows,
     Tombstone,
@@ -386,16 +386,10 @@ async fn archive(
                 tracing::warn!("{}: {error}; retry {failures} in {wait:?}", pending.full_name);
                 tokio::time::sleep(wait).await;
             }
-            Err(UploadError::Download(error)) => return Err((download_failed(error), fetched.records)),
+            Err(UploadError::Download(error)) => return Err((CrawlError::Download(error), fetched.records)),
             Err(UploadError::Storage(error)) => return Err((error.into(), fetched.records)),
         }
     }
-}
-
-/// A download that failed for good, as a crawl error (the work item fails; the code stays
-/// pending for a resume or the leftovers).
-fn download_failed(error: DownloadError) -> CrawlError {
-    CrawlError::Download(error)
 }
 
 /// A `Location` made absolute (GitHub sends absolute ones; a relative one is under the API host).

@@ -132,30 +132,30 @@ impl GitHub {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/vnd.github+json"));
         headers.insert("x-github-api-version", HeaderValue::from_static("2022-11-28"));
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("octoshard/", env!("CARGO_PKG_VERSION")))
+        // Both clients: our user agent and a bounded connect; the download host's has no API
+        // headers, no total timeout (archives are big) and follows its own redirects.
+        let builder = || {
+            reqwest::Client::builder()
+                .user_agent(concat!("octoshard/", env!("CARGO_PKG_VERSION")))
+                .connect_timeout(config.policy.timeout.min(Duration::from_secs(10)))
+        };
+        let unusable = |e: reqwest::Error| GithubError::InvalidUrl {
+            variable: "GITHUB_API_URL",
+            url: api_url.clone(),
+            reason: e.to_string(),
+        };
+        let http = builder()
             .default_headers(headers)
             .timeout(config.policy.timeout)
-            .connect_timeout(config.policy.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| GithubError::InvalidUrl {
-                variable: "GITHUB_API_URL",
-                url: api_url.clone(),
-                reason: e.to_string(),
-            })?;
-        let downloads = reqwest::Client::builder()
-            .user_agent(concat!("octoshard/", env!("CARGO_PKG_VERSION")))
+            .map_err(unusable)?;
+        let downloads = builder()
             .read_timeout(super::download::read_timeout(config.policy.timeout))
-            .connect_timeout(config.policy.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::limited(3))
             .no_gzip()
             .build()
-            .map_err(|e| GithubError::InvalidUrl {
-                variable: "GITHUB_API_URL",
-                url: api_url.clone(),
-                reason: e.to_string(),
-            })?;
+            .map_err(unusable)?;
         let mut credentials = config.credentials;
         if credentials.is_empty() {
             credentials.push(Credential::anonymous());

@@ -8,8 +8,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{PendingStream, Store, StoreError, TableRows};
 
-/// The code streams' names in `stream_state`.
-pub const CODE_STREAMS: [&str; 2] = ["snapshot", "archive"];
+/// The code streams' names in `stream_state`, as an SQL list: they wait apart from the entity
+/// streams.
+pub(super) const CODE_STREAMS: &str = "('snapshot', 'archive')";
 
 /// `repository_snapshots` columns in bind order (key first, `fetched_at` last).
 pub const SNAPSHOT_COLUMNS: &[&str] = &[
@@ -40,37 +41,14 @@ pub struct CodeWanted {
 impl Store {
     /// Code streams waiting, lowest repository ids first, at most `limit`.
     pub fn pending_code(&self, limit: usize) -> Result<Vec<PendingStream>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached(
-                "SELECT s.repo_id, r.node_id, r.full_name, s.stream, s.cursor, s.expected, s.stored, s.since
-                 FROM stream_state s JOIN repositories r ON r.id = s.repo_id
-                 WHERE s.status = 'pending' AND s.stream IN ('snapshot', 'archive')
-                 ORDER BY s.repo_id, s.stream LIMIT ?1",
-            )
-            .map_err(|e| self.error(e))?;
-        let rows = statement
-            .query_map([limit as i64], |row| {
-                Ok(PendingStream {
-                    repo_id: row.get(0)?,
-                    node_id: row.get(1)?,
-                    full_name: row.get(2)?,
-                    stream: row.get(3)?,
-                    cursor: row.get(4)?,
-                    expected: row.get::<_, Option<i64>>(5)?.map(|n| n.max(0) as u64),
-                    stored: row.get::<_, i64>(6)?.max(0) as u64,
-                    since: row.get(7)?,
-                })
-            })
-            .map_err(|e| self.error(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+        self.pending_where(&format!("s.stream IN {CODE_STREAMS}"), limit)
     }
 
     /// How many code streams wait.
     pub fn pending_code_count(&self) -> Result<u64, StoreError> {
         self.conn
             .query_row(
-                "SELECT count(*) FROM stream_state WHERE status = 'pending' AND stream IN ('snapshot', 'archive')",
+                &format!("SELECT count(*) FROM stream_state WHERE status = 'pending' AND stream IN {CODE_STREAMS}"),
                 [],
                 |row| row.get(0),
             )

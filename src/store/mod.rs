@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-pub use code::{ARCHIVE_COLUMNS, CODE_STREAMS, CodeWanted, SNAPSHOT_COLUMNS};
+pub use code::{ARCHIVE_COLUMNS, CodeWanted, SNAPSHOT_COLUMNS};
 pub use daily::{Check, DailyChange};
 pub use detail::{EtagRow, Lookup, Tombstone};
 pub use repositories::{COLUMNS as REPOSITORY_COLUMNS, RepositoryRow};

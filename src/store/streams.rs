@@ -122,14 +122,19 @@ impl Store {
 
     /// Streams waiting for a page, lowest repository ids first, at most `limit`.
     pub fn pending_streams(&self, limit: usize) -> Result<Vec<PendingStream>, StoreError> {
+        self.pending_where(&format!("s.stream NOT IN {}", super::code::CODE_STREAMS), limit)
+    }
+
+    /// Pending streams of `stream_state` meeting `condition`, with their repositories' names.
+    pub(super) fn pending_where(&self, condition: &str, limit: usize) -> Result<Vec<PendingStream>, StoreError> {
         let mut statement = self
             .conn
-            .prepare_cached(
+            .prepare_cached(&format!(
                 "SELECT s.repo_id, r.node_id, r.full_name, s.stream, s.cursor, s.expected, s.stored, s.since
                  FROM stream_state s JOIN repositories r ON r.id = s.repo_id
-                 WHERE s.status = 'pending' AND s.stream NOT IN ('snapshot', 'archive')
-                 ORDER BY s.repo_id, s.stream LIMIT ?1",
-            )
+                 WHERE s.status = 'pending' AND {condition}
+                 ORDER BY s.repo_id, s.stream LIMIT ?1"
+            ))
             .map_err(|e| self.error(e))?;
         let rows = statement
             .query_map([limit as i64], |row| {
@@ -152,7 +157,10 @@ impl Store {
     pub fn pending_stream_count(&self) -> Result<u64, StoreError> {
         self.conn
             .query_row(
-                "SELECT count(*) FROM stream_state WHERE status = 'pending' AND stream NOT IN ('snapshot', 'archive')",
+                &format!(
+                    "SELECT count(*) FROM stream_state WHERE status = 'pending' AND stream NOT IN {}",
+                    super::code::CODE_STREAMS
+                ),
                 [],
                 |row| row.get(0),
             )
