@@ -329,8 +329,14 @@ impl App {
                     response
                 }
                 graphql::Prepared::Ready(plan) => {
-                    let (response, outcome) =
-                        graphql::execute(&self.universe, &plan, charged, options.graphql_timeout_nodes, request_id);
+                    let (response, outcome) = graphql::execute(
+                        &self.universe,
+                        &plan,
+                        charged,
+                        options.graphql_timeout_nodes,
+                        request_id,
+                        !options.legacy_ids_only,
+                    );
                     self.count(|s| {
                         s.graphql_nodes += plan.asked;
                         s.graphql_queries += 1;

@@ -232,6 +232,7 @@ pub(crate) fn execute(
     rate: &RateSnapshot,
     timeout_nodes: Option<u64>,
     request_id: &str,
+    next_ids: bool,
 ) -> (Response, Outcome) {
     let op = match validate::operation(&plan.doc, plan.operation_name.as_deref(), &plan.variables) {
         Ok(op) => op,
@@ -245,6 +246,7 @@ pub(crate) fn execute(
         errors: Vec::new(),
         returned: 0,
         rate: rate_limit(rate, plan.cost),
+        next_ids,
     };
     let mut path = Vec::new();
     let data = exec.object(&exec::Obj::Query, &[op.selection], &mut path).unwrap_or(Value::Null);

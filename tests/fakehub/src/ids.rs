@@ -143,6 +143,59 @@ pub fn parse_repo_node_id(node_id: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// Type prefixes of GitHub's next-format node ids for top-level objects, whose payload is the
+/// MessagePack array `[0, database id]`: `R_kgDOABPHjQ` is repository 1296269.
+const NEXT_PREFIXES: &[(&str, &str)] = &[("R_", "Repository"), ("U_", "User"), ("O_", "Organization")];
+
+/// A top-level object's next-format node id (`X-Github-Next-Global-ID: 1` shows it for every
+/// object; GitHub resolves both formats).
+pub fn next_node_id(type_name: &str, id: u64) -> Option<String> {
+    let (prefix, _) = NEXT_PREFIXES.iter().find(|(_, t)| *t == type_name)?;
+    let mut packed = vec![0x92, 0x00];
+    match id {
+        0..=0x7f => packed.push(id as u8),
+        0x80..=0xff => packed.extend([0xcc, id as u8]),
+        0x100..=0xffff => {
+            packed.push(0xcd);
+            packed.extend((id as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            packed.push(0xce);
+            packed.extend((id as u32).to_be_bytes());
+        }
+        _ => {
+            packed.push(0xcf);
+            packed.extend(id.to_be_bytes());
+        }
+    }
+    let url_safe = base64_encode(&packed).trim_end_matches('=').replace('+', "-").replace('/', "_");
+    Some(format!("{prefix}{url_safe}"))
+}
+
+/// (type name, database id) of a next-format top-level node id (see [`next_node_id`]).
+pub fn parse_next_node_id(node_id: &str) -> Option<(String, u64)> {
+    let (prefix, type_name) = NEXT_PREFIXES.iter().find(|(p, _)| node_id.starts_with(p))?;
+    let payload = &node_id[prefix.len()..];
+    if payload.contains(['+', '/', '=']) {
+        return None;
+    }
+    let bytes = base64_decode(&payload.replace('-', "+").replace('_', "/"))?;
+    let (head, rest) = bytes.split_first_chunk::<2>()?;
+    if *head != [0x92, 0x00] {
+        return None;
+    }
+    let id = match rest {
+        [small] if *small < 0x80 => u64::from(*small),
+        [0xcc, b] => u64::from(*b),
+        [0xcd, b @ ..] => u64::from(u16::from_be_bytes(<[u8; 2]>::try_from(b).ok()?)),
+        [0xce, b @ ..] => u64::from(u32::from_be_bytes(<[u8; 4]>::try_from(b).ok()?)),
+        [0xcf, b @ ..] => u64::from_be_bytes(<[u8; 8]>::try_from(b).ok()?),
+        _ => return None,
+    };
+    // Only the shortest encoding is GitHub's.
+    (next_node_id(type_name, id)? == node_id).then(|| (type_name.to_string(), id))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +206,22 @@ mod tests {
         assert_eq!(user_node_id(1), "MDQ6VXNlcjE=");
         assert_eq!(org_node_id(1), "MDEyOk9yZ2FuaXphdGlvbjE=");
         assert_eq!(license_node_id(13), "MDc6TGljZW5zZTEz");
+    }
+
+    #[test]
+    fn next_format_ids_are_messagepack_in_url_safe_base64() {
+        // GitHub's migration guide: user `MDQ6VXNlcjM0MDczMDM=` is `U_kgDOADP9xw`.
+        assert_eq!(parse_node_id("MDQ6VXNlcjM0MDczMDM="), Some(("User".into(), 3407303)));
+        assert_eq!(next_node_id("User", 3407303).as_deref(), Some("U_kgDOADP9xw"));
+        assert_eq!(next_node_id("Repository", 1296269).as_deref(), Some("R_kgDOABPHjQ"));
+        for id in [0u64, 1, 127, 128, 255, 256, 65535, 65536, 1296269, u64::from(u32::MAX), 1 << 40] {
+            let text = next_node_id("Repository", id).unwrap();
+            assert_eq!(parse_next_node_id(&text), Some(("Repository".into(), id)), "{text}");
+        }
+        assert_eq!(parse_next_node_id("R_kgDOABPHjQ="), None);
+        assert_eq!(parse_next_node_id("R_kgDNAAE"), None, "a u16 where a fixint fits is not GitHub's");
+        assert_eq!(parse_next_node_id("X_kgDOABPHTQ"), None);
+        assert_eq!(next_node_id("Issue", 1), None);
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub struct Options {
     /// stored, deflate level 0) is about `bytes` long. Generated while
     /// streaming. Default none.
     pub big_archives: Vec<(u64, u64)>,
+    /// GraphQL resolves only legacy node ids (`MDEw...`), answering next-format
+    /// ones (`R_kgDO...`) NOT_FOUND: a GitHub that stopped accepting ids a
+    /// client computed. Default false (both resolve, as on github.com).
+    pub legacy_ids_only: bool,
 }
 
 /// The GitHub App that may ask for installation access tokens.
@@ -119,6 +123,7 @@ impl Default for Options {
             codeload_host: "127.0.0.1".to_string(),
             fault_download_cut: 0.0,
             big_archives: Vec::new(),
+            legacy_ids_only: false,
         }
     }
 }

@@ -564,3 +564,31 @@ fn control_endpoints_drive_a_running_server() {
             .all(|t| { t["full_name"].as_str().and_then(|n| u.by_full_name(n)).is_some() })
     );
 }
+
+#[test]
+fn next_format_node_ids_resolve_like_legacy_ones_unless_refused() {
+    let q = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Repository { id databaseId nameWithOwner } } }";
+    for legacy_only in [false, true] {
+        let hub = FakeHub::start(
+            Universe::generate(&config(300)),
+            Options { legacy_ids_only: legacy_only, ..Options::default() },
+        );
+        let u = hub.universe();
+        let shown = u.repos().iter().find(|r| !r.deleted).expect("a visible repository").clone();
+        let hidden = (1..u.max_id()).find(|id| u.get(*id).is_none()).expect("a hidden id");
+        let ids: Vec<String> =
+            [shown.id, hidden].iter().map(|id| fakehub::ids::next_node_id("Repository", *id).unwrap()).collect();
+        let body = ask(&hub, q, json!({"ids": ids}));
+        let first = &body["data"]["nodes"][0];
+        if legacy_only {
+            assert_eq!(first, &Value::Null);
+        } else {
+            // The canonical id comes back (legacy for fakehub's repositories), as on GitHub.
+            assert_eq!(first, &json!({"id": shown.node_id, "databaseId": shown.id, "nameWithOwner": shown.full_name}));
+        }
+        assert_eq!(body["data"]["nodes"][1], Value::Null);
+        let errors = body["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), if legacy_only { 2 } else { 1 });
+        assert!(errors.iter().all(|e| e["type"] == "NOT_FOUND"));
+    }
+}

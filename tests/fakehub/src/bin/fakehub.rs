@@ -38,7 +38,7 @@
 //!         [--slow-fraction F] [--slow-ms N] [--latency-ms N]
 //!         [--tokens a,b] [--truth FILE] [--truth-detail]
 //!         [--codeload-host 127.0.0.1] [--big-archive ID=BYTES]...
-//!         [--tree-entry-limit N] [--fault-download-cut F]
+//!         [--tree-entry-limit N] [--fault-download-cut F] [--legacy-ids-only]
 //! ```
 
 use fakehub::{FakeHub, Options, Universe, UniverseConfig};
@@ -93,6 +93,7 @@ fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
             "--graphql-timeout-nodes" => o.graphql_timeout_nodes = Some(value(&flag, next())?),
             "--tree-entry-limit" => o.tree_entry_limit = Some(value(&flag, next())?),
             "--codeload-host" => o.codeload_host = value(&flag, next())?,
+            "--legacy-ids-only" => o.legacy_ids_only = true,
             "--fault-download-cut" => o.fault_download_cut = fraction(&flag, next())?,
             "--big-archive" => {
                 let pair: String = value(&flag, next())?;

@@ -97,6 +97,8 @@ pub(crate) struct Exec<'q, 'u> {
     pub returned: u64,
     /// The `rateLimit` object (every field).
     pub rate: Value,
+    /// Whether next-format node ids resolve (`Options::legacy_ids_only` off).
+    pub next_ids: bool,
 }
 
 impl<'q, 'u> Exec<'q, 'u> {

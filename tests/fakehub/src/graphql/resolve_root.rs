@@ -12,9 +12,10 @@ use crate::ids;
 use crate::universe::{OwnerType, Universe};
 use serde_json::{Value, json};
 
-/// The object behind a global node id, if it exists and is visible.
-pub(crate) fn node<'u>(u: &'u Universe, id: &str) -> Option<Obj<'u>> {
-    let (type_name, db_id) = ids::parse_node_id(id)?;
+/// The object behind a global node id (legacy, or next-format unless `next_ids` is off), if it
+/// exists and is visible.
+pub(crate) fn node<'u>(u: &'u Universe, id: &str, next_ids: bool) -> Option<Obj<'u>> {
+    let (type_name, db_id) = ids::parse_node_id(id).or_else(|| ids::parse_next_node_id(id).filter(|_| next_ids))?;
     match type_name.as_str() {
         "Repository" => u.visible(db_id).map(Obj::Repository),
         "Issue" => {
@@ -59,7 +60,7 @@ pub(crate) fn field<'q, 'u>(
             let mut out = Vec::with_capacity(ids.len());
             for (i, id) in ids.iter().enumerate() {
                 path.push(json!(i));
-                let found = id.as_str().and_then(|id| node(exec.universe, id));
+                let found = id.as_str().and_then(|id| node(exec.universe, id, exec.next_ids));
                 if found.is_none() {
                     let message = format!("Could not resolve to a node with the global id of '{}'", id_text(id));
                     exec.error(path, field, Some("NOT_FOUND"), message);
@@ -71,7 +72,7 @@ pub(crate) fn field<'q, 'u>(
         }
         "node" => {
             let id = arg(field, "id", exec.vars).unwrap_or(Value::Null);
-            let found = id.as_str().and_then(|id| node(exec.universe, id));
+            let found = id.as_str().and_then(|id| node(exec.universe, id, exec.next_ids));
             exec.returned += 1;
             if found.is_none() {
                 let message = format!("Could not resolve to a node with the global id of '{}'", id_text(&id));
