@@ -197,9 +197,10 @@ pub struct PlanOptionsArgs {
     #[arg(long, default_value_t = 5.5, value_name = "HOURS")]
     pub job_hours: f64,
     /// Planning requests for id ranges: density probes, then search counts that move each shard
-    /// cut until shards hold equal repository counts (0: equal id spans, no requests).
-    #[arg(long, default_value_t = 128, value_name = "N")]
-    pub probes: u64,
+    /// cut until shards hold equal repository counts (0: equal id spans, no requests). Default:
+    /// at most 128, and at most 2% of the crawl's estimated budget.
+    #[arg(long, value_name = "N")]
+    pub probes: Option<u64>,
     /// Plan id written into every manifest (default: derived from the source, options and work).
     #[arg(long, value_name = "ID")]
     pub plan_id: Option<String>,
@@ -480,7 +481,8 @@ fn plan_request(options: &PlanOptionsArgs, deadline: Option<String>) -> Result<P
         },
         deadline,
         plan_id: options.plan_id.clone(),
-        probes: options.probes,
+        probes: options.probes.unwrap_or(DEFAULT_PROBES),
+        scale_planning: options.probes.is_none(),
         today,
         filter: options.filter.clone().filter(|condition| !condition.trim().is_empty()),
         discover: match (options.discover, options.no_discover) {
@@ -506,6 +508,9 @@ fn archive_spec(options: &PlanOptionsArgs) -> Result<Option<plan::manifest::Arch
         (None, None) => Ok(None),
     }
 }
+
+/// The planning budget when `--probes` is not given (then also at most 2% of the crawl's).
+const DEFAULT_PROBES: u64 = 128;
 
 /// True when planning this source asks GitHub something.
 fn plan_needs_github(request: &PlanRequest) -> bool {

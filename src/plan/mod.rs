@@ -62,6 +62,9 @@ pub struct PlanRequest {
     /// Planning requests for id ranges: density probes, then search counts that check every
     /// cut (0: equal id spans, no requests).
     pub probes: u64,
+    /// Whether planning spends at most [`PLANNING_SHARE`] of the crawl's estimated budget (the
+    /// default; an explicit `--probes` sets the planning budget instead).
+    pub scale_planning: bool,
     /// Today's date (`YYYY-MM-DD`, UTC), for `trending`; read by the CLI so planning stays pure.
     pub today: String,
     /// A read-only SQL filter over the `repositories` table of a `db:` or `refresh:` source
@@ -310,7 +313,9 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
             }
             // One shard needs no cut, so nothing to balance.
             if request.probes > 0 && end - from > 1 && request.shards != Some(1) {
-                calibrated_samples(need_github()?, request, *from, end, known, &mut facts).await?;
+                let github = need_github()?;
+                let spent = github.requests_sent() - sent_before;
+                calibrated_samples(github, request, (*from, end), (known, spent), &mut facts).await?;
             }
         }
         Source::Search(query) => {
@@ -353,17 +358,43 @@ pub async fn gather(github: Option<&Arc<GitHub>>, request: &PlanRequest) -> Resu
 async fn calibrated_samples(
     github: &Arc<GitHub>,
     request: &PlanRequest,
-    from: u64,
-    end: u64,
-    known: Vec<probe::Probe>,
+    (from, end): (u64, u64),
+    (mut known, spent): (Vec<probe::Probe>, u64),
     facts: &mut Facts,
 ) -> Result<(), PlanError> {
     let sent_before = github.requests_sent();
-    let left = || request.probes.saturating_sub(github.requests_sent() - sent_before);
-    // Planning scales with the plan: a few shards need a few probes (the budget is for crawling).
-    let mut probes = (request.probes / 16).max(request.probes.min(2));
+    // Planning scales with the crawl: it spends at most PLANNING_SHARE of what the crawl is
+    // estimated to spend (from a first look at the range), so a small crawl is planned with a
+    // few probes and uneven shards, and a large one gets the probes and counts its balance needs.
+    // The first look: the start and the middle of the range (the density varies 30x over
+    // GitHub's id space, so one end alone misjudges it), unless earlier probes saw inside it.
+    if request.scale_planning && !known.iter().any(|p| p.sample.since < end) {
+        let (start, middle) = (from.saturating_sub(1), from + (end - from) / 2);
+        let (a, b) = tokio::join!(probe::probe(github, start), probe::probe(github, middle));
+        known.extend([a?, b?]);
+    }
+    let first_look: Vec<Sample> = known.iter().map(|p| p.sample).filter(|s| s.since < end).collect();
+    let crawl = id_work(&Model::new(&first_look, &[], from, end), from, end)
+        .with_deep(&deep_per_repository(&request.collect, None));
+    let allowance = ((crawl.core + crawl.graphql) * PLANNING_SHARE) as u64;
+    let looked = github.requests_sent();
+    let spent = spent + (looked - sent_before);
+    // An explicit --probes is the budget of the probes and counts below, as it always was.
+    let allowed =
+        if request.scale_planning { request.probes.min(allowance).saturating_sub(spent) } else { request.probes };
+    let left = || allowed.saturating_sub(github.requests_sent() - looked);
+    // A few shards need a few probes.
+    let mut probes = (request.probes / 16).max(request.probes.min(2)).min(left());
     if let Some(shards) = request.shards {
         probes = probes.min(2 + 2 * u64::from(shards));
+    }
+    tracing::debug!(estimated_units = crawl.core + crawl.graphql, allowance, spent, probes, "planning budget");
+    if probes == 0 {
+        let mut samples = first_look;
+        samples.sort_by_key(|s| s.since);
+        samples.dedup_by_key(|s| s.since);
+        facts.samples = samples;
+        return Ok(());
     }
     let (samples, mut edges) = probe::sample_density(github, from, end, probes, known).await?;
     facts.samples = samples;
@@ -384,6 +415,9 @@ async fn calibrated_samples(
     counter.refine(&facts.samples, &mut facts.anchors, shards, left().min(per_cut)).await?;
     Ok(())
 }
+
+/// The most planning may spend, as a share of the crawl's estimated budget units.
+pub const PLANNING_SHARE: f64 = 0.02;
 
 /// How many shards an id range is cut into: as asked, or as many as the estimate needs.
 fn id_shard_count(request: &PlanRequest, model: &Model, deep: &Work) -> u32 {

@@ -13,6 +13,7 @@ fn request(source: &str, shards: Option<u32>) -> PlanRequest {
         deadline: None,
         plan_id: None,
         probes: 0,
+        scale_planning: false,
         today: "2026-11-23".into(),
         filter: None,
         discover: None,

@@ -164,32 +164,51 @@ fn a_deadline_then_a_leftovers_plan_ends_with_the_full_ground_truth() {
 }
 
 #[test]
-fn a_small_plan_spends_a_few_planning_requests_and_stays_balanced() {
+fn a_small_plan_spends_about_two_percent_of_its_crawl_on_planning() {
     let hub = hub(5_000, Options { window: std::time::Duration::from_secs(1), ..options() });
     let universe = hub.universe();
     let end = universe.max_id() + 1;
     let dir = TestDir::new();
-    let plan = |shards: u32| {
-        let out = dir.path(&format!("plan-{shards}"));
+    let source = format!("ids:0..{end}");
+    let plan = |shards: u32, probes: Option<&str>| {
+        let out = dir.path(&format!("plan-{shards}-{}", probes.unwrap_or("default")));
         hub.reset_stats();
-        success(&run(octoshard(&hub.url())
-            .env("GITHUB_TOKEN", TOKEN)
-            .args(["plan", "--source", &format!("ids:0..{end}"), "--shards", &shards.to_string(), "--out"])
-            .arg(&out)));
-        (hub.stats().requests, out)
+        let mut command = octoshard(&hub.url());
+        command.env("GITHUB_TOKEN", TOKEN).args(["plan", "--source", &source, "--shards", &shards.to_string()]);
+        if let Some(probes) = probes {
+            command.args(["--probes", probes]);
+        }
+        success(&run(command.arg("--out").arg(&out)));
+        let counts: Vec<usize> = (0..shards)
+            .map(|index| {
+                let manifest = octoshard::plan::Manifest::load(&out.join(format!("shard-{index:04}.yaml"))).unwrap();
+                let octoshard::plan::WorkItem::IdRange { from, to, .. } = manifest.work[0] else { panic!("id range") };
+                universe.repos_in(from, to).len()
+            })
+            .collect();
+        // Every repository in exactly one shard, however the cuts fell.
+        assert_eq!(counts.iter().sum::<usize>(), universe.repos_in(0, end).len());
+        (hub.stats().requests, counts)
     };
     // One shard has no cut to balance: no request at all.
-    assert_eq!(plan(1).0, 0);
-    // Four shards (the default --probes is 128): a handful of probes and about three counts a cut.
-    let (requests, out) = plan(4);
-    assert!(requests <= 40, "{requests} planning requests for 4 shards");
-    let mut counts = Vec::new();
-    for index in 0..4 {
-        let manifest = octoshard::plan::Manifest::load(&out.join(format!("shard-{index:04}.yaml"))).unwrap();
-        let octoshard::plan::WorkItem::IdRange { from, to, .. } = manifest.work[0] else { panic!("id range") };
-        counts.push(universe.repos_in(from, to).len());
-    }
+    assert_eq!(plan(1, None).0, 0);
+    // What the crawl itself spends: listing pages and detail queries.
+    let db = dir.path("crawl.sqlite");
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--no-pacing", "--probes", "0", "--shards", "1", "--source", &source, "--out"])
+        .arg(&db)));
+    let units = count(&db, "SELECT sum(cost) FROM api_request_totals") as u64;
+    // Four shards by default: a first look (two probes) says what the crawl will cost, and
+    // planning spends at most 2% of that estimate; the estimate from two looks at an id space
+    // whose density varies 30x may be a few times too high, never the planning unbounded.
+    let (requests, counts) = plan(4, None);
+    eprintln!("4 shards from {requests} planning requests for a crawl of {units} units: {counts:?}");
+    assert!(requests <= 2 + units * 6 / 100, "{requests} planning requests for a crawl of {units} units");
+    // An explicit --probes buys balance: a handful of probes and about three counts a cut.
+    let (requests, counts) = plan(4, Some("128"));
     let (min, max) = (*counts.iter().min().unwrap(), *counts.iter().max().unwrap());
-    eprintln!("4 shards from {requests} planning requests: {counts:?}");
+    eprintln!("4 shards from {requests} planning requests (--probes 128): {counts:?}");
+    assert!(requests <= 40, "{requests} planning requests for 4 shards");
     assert!(max as f64 <= 1.3 * min as f64, "{counts:?} from {requests} requests");
 }
