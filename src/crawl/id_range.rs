@@ -1,10 +1,11 @@
 //! Walks `GET /repositories?since=` over one id range. The cursor is the `since` of the next
 //! page, taken from the `Link: rel="next"` header (never inferred from a short page). Each page
 //! is requested with the ETag stored for it (in this shard or a previous database); a 304 costs
-//! nothing and stands in for the page.
+//! nothing and stands in for the page. While the detail of one page's repositories is fetched,
+//! the next page is already on its way (latency, not budget, is what a shard waits on).
 
 use crate::github::models::MinimalRepository;
-use crate::github::{GithubError, RequestKind};
+use crate::github::{ApiResponse, GitHub, GithubError, RequestKind};
 use crate::store::{EtagRow, Page, RepositoryRow, Store, WorkStatus};
 
 use super::{CrawlError, ItemOutcome, Progress, ShardContext, detail};
@@ -27,24 +28,21 @@ pub(super) async fn crawl(
         None => from.saturating_sub(1),
     };
     let last_id = to - 1;
+    // The next page, fetched while the last one's detail was (its `since`, stored ETag, answer).
+    let mut ahead: Option<(u64, Option<EtagRow>, Listed)> = None;
     while since < last_id {
         let path = format!("/repositories?since={since}");
-        let known = match store.etag(&path)? {
-            Some(known) => Some(known),
-            None => context
-                .previous
-                .map(|previous| previous.lock().expect("previous lock").etag(&path))
-                .transpose()?
-                .flatten(),
-        };
         let url = context.github.url(&path);
-        let fetch = context.github.get_json::<Vec<MinimalRepository>>(
-            &url,
-            RequestKind::ListRepositories,
-            known.as_ref().map(|k| k.etag.as_str()),
-        );
-        let Some(fetched) = progress.before_deadline(fetch).await else {
-            return Ok(ItemOutcome::Deadline);
+        let (known, fetched) = match ahead.take() {
+            Some((at, known, fetched)) if at == since => (known, fetched),
+            _ => {
+                let known = known_etag(context, store, &path)?;
+                let fetch = fetch(context.github, &url, known.as_ref());
+                let Some(fetched) = progress.before_deadline(fetch).await else {
+                    return Ok(ItemOutcome::Deadline);
+                };
+                (known, fetched)
+            }
         };
         let (response, items) = fetched?;
         let (rows, next_since, newest_seen, etag) = match (response.status, items, known) {
@@ -110,10 +108,28 @@ pub(super) async fn crawl(
             let percent = (next.clamp(from, to) - from) as f64 * 100.0 / (to - from) as f64;
             format!("at id {next} of {from}..{to} ({percent:.1}%)")
         });
-        if context.detail
-            && let Some(outcome) = super::drain(context, store, progress, detail::BATCH as u64 - 1).await?
-        {
-            return Ok(outcome);
+        if context.detail {
+            let keep = detail::BATCH as u64 - 1;
+            if listing_done {
+                if let Some(outcome) = super::drain(context, store, progress, keep).await? {
+                    return Ok(outcome);
+                }
+            } else {
+                // The next page travels while the detail queries do.
+                let next_path = format!("/repositories?since={next}");
+                let next_known = known_etag(context, store, &next_path)?;
+                let next_url = context.github.url(&next_path);
+                let prefetch =
+                    super::progress::within(progress.deadline(), fetch(context.github, &next_url, next_known.as_ref()));
+                let (drained, prefetched) = tokio::join!(super::drain(context, store, progress, keep), prefetch);
+                if let Some(outcome) = drained? {
+                    return Ok(outcome);
+                }
+                let Some(prefetched) = prefetched else {
+                    return Ok(ItemOutcome::Deadline);
+                };
+                ahead = Some((next, next_known, prefetched));
+            }
         }
         if listing_done {
             break;
@@ -129,6 +145,24 @@ pub(super) async fn crawl(
         store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
     }
     Ok(ItemOutcome::Completed)
+}
+
+/// A listing page's answer.
+type Listed = Result<(ApiResponse, Option<Vec<MinimalRepository>>), GithubError>;
+
+/// The ETag stored for a listing page, in this shard or the earlier database.
+fn known_etag(context: &ShardContext<'_>, store: &Store, path: &str) -> Result<Option<EtagRow>, CrawlError> {
+    Ok(match store.etag(path)? {
+        Some(known) => Some(known),
+        None => {
+            context.previous.map(|previous| previous.lock().expect("previous lock").etag(path)).transpose()?.flatten()
+        }
+    })
+}
+
+/// Requests one listing page, conditionally when its ETag is known.
+async fn fetch(github: &GitHub, url: &str, known: Option<&EtagRow>) -> Listed {
+    github.get_json::<Vec<MinimalRepository>>(url, RequestKind::ListRepositories, known.map(|k| k.etag.as_str())).await
 }
 
 /// The rows of a page GitHub says is unchanged: those already in this shard stay; the others

@@ -90,10 +90,13 @@ impl Progress {
     /// Runs `work` unless the deadline comes first (then `None`; nothing of it was committed,
     /// because commits happen only after the request returns).
     pub async fn before_deadline<T>(&self, work: impl Future<Output = T>) -> Option<T> {
-        match self.deadline {
-            Some(deadline) => tokio::time::timeout_at(deadline.into(), work).await.ok(),
-            None => Some(work.await),
-        }
+        within(self.deadline, work).await
+    }
+
+    /// The deadline, for work that runs beside other work holding this progress
+    /// ([`within`]).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     fn count(&mut self, records: &[RequestRecord]) {
@@ -219,5 +222,13 @@ impl Progress {
             s.elapsed.as_secs_f64()
         );
         self.stats.clone()
+    }
+}
+
+/// Runs `work` unless `deadline` comes first (then `None`).
+pub async fn within<T>(deadline: Option<Instant>, work: impl Future<Output = T>) -> Option<T> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), work).await.ok(),
+        None => Some(work.await),
     }
 }

@@ -81,6 +81,28 @@ fn run_equals_the_ground_truth_and_cleans_up() {
 }
 
 #[test]
+fn one_shard_lists_the_next_page_while_detail_is_fetched() {
+    // Latency makes the two requests meet in flight; a shard that waited for one before sending
+    // the other would never have two at once.
+    let hub = hub(2000, Options { latency: std::time::Duration::from_millis(20), ..options() });
+    let end = hub.universe().max_id() + 1;
+    let dir = TestDir::new();
+    let out = dir.path("x.sqlite");
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--no-pacing", "--probes", "0", "--source", &format!("ids:0..{end}"), "--shards", "1", "--out"])
+        .arg(&out)));
+    assert_equals_truth(&out, &hub, 0, end);
+    let stats = hub.stats();
+    assert_eq!(stats.max_in_flight, 2, "a listing page and a detail query, no more");
+    // No page asked twice: one listing request per page, one detail query per 100 repositories.
+    let listing = count(&out, "SELECT sum(requests) FROM api_request_totals WHERE kind = 'list_repositories'");
+    assert_eq!(listing as u64, stats.by_route["GET /repositories"]);
+    let detail = count(&out, "SELECT sum(requests) FROM api_request_totals WHERE kind = 'repository_detail'");
+    assert_eq!(detail, 20);
+}
+
+#[test]
 fn a_sub_range_holds_exactly_its_repositories() {
     let hub = hub(2000, options());
     let ids: Vec<u64> = hub.universe().repos().iter().map(|r| r.id).collect();
