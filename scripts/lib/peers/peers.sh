@@ -18,7 +18,7 @@ peers_fault_repos=${PEERS_FAULT_REPOS:-300}  # repositories of the metadata work
 # Issues and pull requests: the 3 busiest repositories with at most this many items each (Perceval
 # makes 2-6 requests an item, 30 ms each here: the busiest ones, 500-700 items, would take minutes);
 # under faults, the first of them alone.
-peers_items_cap=${PEERS_ITEMS_CAP:-300}
+peers_items_cap=${PEERS_ITEMS_CAP:-120}
 peers_seed=53
 peers_timeout=${PEERS_TIMEOUT:-240}   # seconds one tool may take on one piece of work
 
@@ -45,13 +45,15 @@ peers_stats() { curl -sf "$GITHUB_API_URL/_fakehub/stats" >"$1"; }
 
 # peers_measure NAME CMD...: runs CMD (timeout, peak memory, wall time) between two stats snapshots;
 # leaves NAME.out (stdout+stderr), NAME.exit, NAME.wall, NAME.peak (KiB) and NAME.units in $pw.
+# CMD may be one of the exported peers_* functions below (run by a child bash).
 peers_measure() {
   local name=$1 started ended
   shift
   peers_stats "$pw/$name.before.json"
   started=$(date +%s.%N)
   set +e
-  /usr/bin/time -o "$pw/$name.time" -f %M timeout "$peers_timeout" "$@" >"$pw/$name.out" 2>&1
+  # shellcheck disable=SC2016 # expanded by the child bash
+  /usr/bin/time -o "$pw/$name.time" -f %M timeout "$peers_timeout" bash -c '"$@"' peers "$@" >"$pw/$name.out" 2>&1
   echo $? >"$pw/$name.exit"
   set -e
   ended=$(date +%s.%N)
@@ -103,8 +105,6 @@ peers_perceval() {
   done <"$2"
   return $rc
 }
-export -f peers_redirected peers_g2s_items peers_perceval
-export peers_lib peers_bin
 
 # peers_octoshard OUT ARGS...: octoshard run the way users run it (planning on, 4 shards, 4 jobs).
 peers_octoshard() {
@@ -112,6 +112,9 @@ peers_octoshard() {
   shift
   GITHUB_TOKEN=bench-token "$bin" -q run --no-pacing --shards 4 --jobs 4 "$@" --out "$out"
 }
+
+export -f peers_pygithub peers_redirected peers_g2s_items peers_perceval peers_octoshard
+export peers_lib peers_bin bin
 
 # peers_metadata LABEL END TRUTH: the metadata of every repository below END, each tool.
 peers_metadata() {
@@ -140,12 +143,10 @@ peers_items() {
     --collect issues,pulls
   peers_row "$label" "octoshard run --collect issues,pulls" "octo-$tag" items "$truth" \
     "$(python3 "$peers_lib/rows.py" items octoshard "$repos" "$pw/octo-$tag.sqlite")"
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  peers_measure "g2s-$tag" bash -c 'peers_g2s_items "$0" "$1"' "$pw/g2s-$tag.sqlite" "$repos"
+  peers_measure "g2s-$tag" peers_g2s_items "$pw/g2s-$tag.sqlite" "$repos"
   peers_row "$label" "github-to-sqlite issues + pull-requests" "g2s-$tag" items "$truth" \
     "$(python3 "$peers_lib/rows.py" items g2s "$repos" "$pw/g2s-$tag.sqlite")"
-  # shellcheck disable=SC2016 # expanded by the inner bash
-  peers_measure "perceval-$tag" bash -c 'peers_perceval "$0" "$1"' "$pw/perceval-$tag.jsonl" "$repos"
+  peers_measure "perceval-$tag" peers_perceval "$pw/perceval-$tag.jsonl" "$repos"
   peers_row "$label" "Perceval issue + pull_request" "perceval-$tag" items "$truth" \
     "$(python3 "$peers_lib/rows.py" items perceval "$repos" "$pw/perceval-$tag.jsonl")"
 }
@@ -202,5 +203,5 @@ peers_section() {
   stop_fakehub
 
   python3 "$peers_lib/table.py" "$pw/results.tsv" "$peers_pins" "$peers_universe" "$(cat "$pw/items_repos")" \
-    "$(($(date +%s) - started))"
+    "$(cat "$pw/items1_repos")" "$peers_fault_repos" "$(($(date +%s) - started))"
 }
