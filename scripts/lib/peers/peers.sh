@@ -44,7 +44,9 @@ peers_venv() {
 peers_stats() { curl -sf "$GITHUB_API_URL/_fakehub/stats" >"$1"; }
 
 # peers_measure NAME CMD...: runs CMD (timeout, peak memory, wall time) between two stats snapshots;
-# leaves NAME.out (stdout+stderr), NAME.exit, NAME.wall, NAME.peak (KiB) and NAME.units in $pw.
+# leaves NAME.out (stdout+stderr), NAME.exit, NAME.wall, NAME.peak (KiB), NAME.units and
+# NAME.early (requests sent before a secondary limit's retry-after elapsed) and NAME.faults (injected
+# faults the run met: the fault dice are seeded, a short run may meet none) in $pw.
 # CMD may be one of the exported peers_* functions below (run by a child bash).
 peers_measure() {
   local name=$1 started ended
@@ -60,18 +62,21 @@ peers_measure() {
   peers_stats "$pw/$name.after.json"
   awk -v a="$started" -v b="$ended" 'BEGIN { printf "%.1f\n", b - a }' >"$pw/$name.wall"
   tail -n 1 "$pw/$name.time" | grep -E '^[0-9]+$' >"$pw/$name.peak" || echo 0 >"$pw/$name.peak"
-  python3 - "$pw/$name.before.json" "$pw/$name.after.json" >"$pw/$name.units" <<'PY'
+  python3 - "$pw/$name.before.json" "$pw/$name.after.json" "$pw/$name" <<'PY'
 import json, sys
-a, b = (json.load(open(p))["units"] for p in sys.argv[1:])
-print(sum(b[k] - a[k] for k in ("core", "graphql", "search")))
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+print(sum(b["units"][k] - a["units"][k] for k in ("core", "graphql", "search")), file=open(sys.argv[3] + ".units", "w"))
+print(b["violations"]["retry_after"] - a["violations"]["retry_after"], file=open(sys.argv[3] + ".early", "w"))
+print(sum(b["faults"].values()) - sum(a["faults"].values()), file=open(sys.argv[3] + ".faults", "w"))
 PY
 }
 
 # peers_row WORK TOOL NAME PER TRUTH ROWS: one line of the table from a measured run
 # (PER: "repos" for units per 1,000 repositories, "items" for units per 100 items).
 peers_row() {
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(cat "$pw/$3.units")" "$4" "$5" \
-    "$(cat "$pw/$3.wall")" "$(cat "$pw/$3.peak")" "$6" "$(cat "$pw/$3.exit")" >>"$pw/results.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(cat "$pw/$3.units")" "$4" "$5" \
+    "$(cat "$pw/$3.wall")" "$(cat "$pw/$3.peak")" "$6" "$(cat "$pw/$3.exit")" "$(cat "$pw/$3.early")" \
+    "$(cat "$pw/$3.faults")" >>"$pw/results.tsv"
 }
 
 # peers_skip WORK TOOL REASON: a row for a run that was not made.

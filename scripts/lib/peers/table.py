@@ -1,5 +1,6 @@
 """The peers section's Markdown table (scripts/lib/peers/peers.sh writes results.tsv:
-work, tool, units, per (repos|items), truth, wall s, peak KiB, rows, exit; or work, tool, "not run: ...").
+work, tool, units, per (repos|items), truth, wall s, peak KiB, rows, exit, early retries, faults met; or work, tool,
+"not run: ...").
 
   table.py RESULTS PINS UNIVERSE ITEMS_REPOS ITEMS1_REPOS FAULT_REPOS SECONDS
 """
@@ -27,13 +28,19 @@ for line in open(results):
     if len(f) == 3:
         print(f"| {f[0]} | {f[1]} | | | | | | {f[2]} |")
         continue
-    work, tool, units, per, truth, wall, peak, rows, code = f
+    work, tool, units, per, truth, wall, peak, rows, code, early, faults = f
     units, truth, rows = int(units), int(truth), int(rows)
     scale = 1000 if per == "repos" else 100
     ratio = f"{units * scale / truth:,.1f} per {'1,000 repos' if per == 'repos' else '100 items'}" if truth else "-"
     lost = truth - rows
     got = f"{rows:,} of {truth:,}" + (f" (**{lost:,} lost**)" if lost > 0 else "")
     status = {"0": "0", "124": "124 (timed out)"}.get(code, code)
+    if int(faults):
+        status += f" ({int(faults):,} faults met)"
+    elif "%" in work:
+        status += " (no fault met)"
+    if int(early):
+        status += f"; {int(early):,} requests before retry-after"
     print(f"| {work} | {tool} | {units:,} | {ratio} | {float(wall):.1f} | {int(peak) / 1024:,.0f} | {got} | {status} |")
 print()
 print(f"Section time: {int(seconds) // 60} min {int(seconds) % 60} s (installing the peers included).")
