@@ -133,9 +133,13 @@ peers_metadata() {
     peers_row "$label" "octoshard run --probes 0" "octo0-$tag" repos "$truth" \
       "$(python3 "$peers_lib/rows.py" repos octoshard "$pw/octo0-$tag.sqlite" "$pw/live_ids" "$end")"
   fi
-  peers_measure "pyg-$tag" peers_pygithub "$end" "$pw/pyg-$tag.sqlite"
-  peers_row "$label" "PyGithub script" "pyg-$tag" repos "$truth" \
-    "$(python3 "$peers_lib/rows.py" repos pygithub "$pw/pyg-$tag.sqlite" "$pw/live_ids" "$end")"
+  if [ -z "$peers_missing" ]; then
+    peers_measure "pyg-$tag" peers_pygithub "$end" "$pw/pyg-$tag.sqlite"
+    peers_row "$label" "PyGithub script" "pyg-$tag" repos "$truth" \
+      "$(python3 "$peers_lib/rows.py" repos pygithub "$pw/pyg-$tag.sqlite" "$pw/live_ids" "$end")"
+  else
+    peers_skip "$label" "PyGithub script" "$peers_missing"
+  fi
 }
 
 # peers_items LABEL SET: issues and pull requests of the chosen repositories ($pw/SET_repos, SET
@@ -148,6 +152,11 @@ peers_items() {
     --collect issues,pulls
   peers_row "$label" "octoshard run --collect issues,pulls" "octo-$tag" items "$truth" \
     "$(python3 "$peers_lib/rows.py" items octoshard "$repos" "$pw/octo-$tag.sqlite")"
+  if [ -n "$peers_missing" ]; then
+    peers_skip "$label" "github-to-sqlite issues + pull-requests" "$peers_missing"
+    peers_skip "$label" "Perceval issue + pull_request" "$peers_missing"
+    return 0
+  fi
   peers_measure "g2s-$tag" peers_g2s_items "$pw/g2s-$tag.sqlite" "$repos"
   peers_row "$label" "github-to-sqlite issues + pull-requests" "g2s-$tag" items "$truth" \
     "$(python3 "$peers_lib/rows.py" items g2s "$repos" "$pw/g2s-$tag.sqlite")"
@@ -164,7 +173,9 @@ peers_section() {
   mkdir -p "$pw"
   started=$(date +%s)
   : >"$pw/results.tsv"
-  peers_venv
+  # Without the peers (no PyPI, say) octoshard's rows are still measured and the peers' say why not.
+  peers_missing=
+  peers_venv || peers_missing="installing $peers_pins failed (see above)"
   local hub=(--repos "$peers_universe" --seed "$peers_seed" --latency-ms 20 --tokens bench-token
     --core-limit 1000000 --graphql-limit 1000000)
   start_fakehub "$fakehub" "$pw" "${hub[@]}"
@@ -186,10 +197,14 @@ peers_section() {
   peers_measure octo-owner peers_octoshard "$pw/octo-owner.sqlite" --source "$owner_kind:$owner"
   peers_row "owner's repositories ($owner)" "octoshard run --source $owner_kind:" octo-owner repos "$owner_count" \
     "$(python3 "$peers_lib/rows.py" repos octoshard "$pw/octo-owner.sqlite" "$pw/live_ids")"
-  peers_measure g2s-owner peers_redirected "$peers_bin/github-to-sqlite" repos "$pw/g2s-owner.sqlite" "$owner" \
-    --auth /nonexistent
-  peers_row "owner's repositories ($owner)" "github-to-sqlite repos" g2s-owner repos "$owner_count" \
-    "$(python3 "$peers_lib/rows.py" repos g2s "$pw/g2s-owner.sqlite" "$pw/live_ids")"
+  if [ -z "$peers_missing" ]; then
+    peers_measure g2s-owner peers_redirected "$peers_bin/github-to-sqlite" repos "$pw/g2s-owner.sqlite" "$owner" \
+      --auth /nonexistent
+    peers_row "owner's repositories ($owner)" "github-to-sqlite repos" g2s-owner repos "$owner_count" \
+      "$(python3 "$peers_lib/rows.py" repos g2s "$pw/g2s-owner.sqlite" "$pw/live_ids")"
+  else
+    peers_skip "owner's repositories ($owner)" "github-to-sqlite repos" "$peers_missing"
+  fi
 
   # 3. Issues and pull requests of the 3 repositories with the most.
   peers_items "issues + pull requests" items
