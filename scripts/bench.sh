@@ -9,9 +9,12 @@
 #   6. export of 1,000,000 repositories to PostgreSQL, JSON Lines and Parquet;
 #   7. code archives of 200 repositories, one of them a 500 MB tarball, to a folder and to S3:
 #      wall time, throughput and the crawl's peak memory.
+#   8. peers: octoshard side by side with PyGithub, github-to-sqlite and Perceval (pinned, from
+#      PyPI, in a cached venv) on the same simulated GitHub: budget units, wall time, peak memory,
+#      rows lost and exit status, without and with faults; a Markdown table (scripts/lib/peers/).
 #   scripts/bench.sh [REPOS] [SECTION...]   (REPOS: default 20000 for the crawl; SECTION: plan,
-#                                            probes, crawl, deep, refresh, export, archive;
-#                                            default all)
+#                                            probes, crawl, deep, refresh, export, archive,
+#                                            peers; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repos=${1:-20000}
@@ -21,7 +24,7 @@ work=$(mktemp -d)
 . scripts/lib/fakehub.sh
 trap 'stop_fakehub; rm -rf "$work"' EXIT
 cargo build --release --quiet -p octoshard -p fakehub
-bin=./target/release/octoshard
+bin=${CARGO_TARGET_DIR:-./target}/release/octoshard
 
 now() { date +%s.%N; }
 if want plan; then
@@ -231,4 +234,11 @@ for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=p
         s3.delete_object(Bucket=bucket, Key=item["Key"])
 PY
 stop_fakehub
+fi
+
+if want peers; then
+# Sizes, pins and the wrapper that sends peers to fakehub: scripts/lib/peers/peers.sh.
+echo "== peers: octoshard, PyGithub, github-to-sqlite and Perceval on one simulated GitHub, 20 ms a request"
+. scripts/lib/peers/peers.sh
+peers_section "$bin" "${bin%/*}/fakehub" "$work/peers"
 fi

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The simulated GitHub for the scripts (sourced, not run). Every script that starts fakehub uses
 # these, so they all wait for it the same way and never `kill 0` their own process group.
 
@@ -7,6 +8,9 @@
 start_fakehub() {
   local bin=$1 dir=$2
   shift 2
+  # A previous fakehub's hub.url must go first: the redirection below truncates it only once the
+  # child runs, and the wait loop could read the old URL (or an empty line) before that.
+  rm -f "$dir/hub.url"
   "$bin" "$@" >"$dir/hub.url" 2>"$dir/hub.log" &
   hub_pid=$!
   for _ in $(seq 600); do

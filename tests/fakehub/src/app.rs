@@ -135,7 +135,7 @@ impl App {
             // Not GitHub: no authentication, limits, faults, latency or stats.
             let app = self.clone();
             let answer = tokio::task::spawn_blocking(move || {
-                control::handle(control, &request, &app.universe, &app.options().big_archives)
+                control::handle(control, &request, &app.universe, &app.options().big_archives, || app.stats())
             })
             .await;
             let mut response = answer.unwrap_or_else(|_| Response::json(500, &json!({"message": "control failed"})));

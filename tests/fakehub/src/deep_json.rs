@@ -20,6 +20,23 @@ pub(crate) fn user(base: &str, account: Option<&Account>) -> Value {
     }
 }
 
+/// The reaction rollup GitHub puts on issues and comments. fakehub has no
+/// reactions: every count is 0 (and the reactions endpoints list nothing).
+pub(crate) fn reactions(url: &str) -> Value {
+    json!({
+        "url": url,
+        "total_count": 0,
+        "+1": 0,
+        "-1": 0,
+        "laugh": 0,
+        "hooray": 0,
+        "confused": 0,
+        "heart": 0,
+        "rocket": 0,
+        "eyes": 0,
+    })
+}
+
 /// A label object of the repository.
 fn label(base: &str, repo: &Repo, name: &str) -> Value {
     let h = mix_all(&[repo.id, name.bytes().fold(0u64, |h, b| h.wrapping_mul(131).wrapping_add(u64::from(b)))]);
@@ -40,7 +57,7 @@ fn labels(base: &str, repo: &Repo, names: &[&str]) -> Value {
 }
 
 /// `OWNER`, `CONTRIBUTOR` or `NONE`.
-fn association(repo: &Repo, deep: &Deep, author: Option<&Account>) -> &'static str {
+pub(crate) fn association(repo: &Repo, deep: &Deep, author: Option<&Account>) -> &'static str {
     match author {
         Some(a) if a.id == repo.owner_id => "OWNER",
         Some(a) if deep.contributors.iter().any(|c| c.id == a.id) => "CONTRIBUTOR",
@@ -125,6 +142,7 @@ fn finish_issue(
     m.insert("closed_at".into(), ts(closed));
     m.insert("active_lock_reason".into(), Value::Null);
     m.insert("body".into(), Value::Null);
+    m.insert("reactions".into(), reactions(&format!("{base}/repos/{}/issues/{number}/reactions", repo.full_name)));
     m.insert("timeline_url".into(), json!(format!("{base}/repos/{}/issues/{number}/timeline", repo.full_name)));
     m.insert("performed_via_github_app".into(), Value::Null);
 }

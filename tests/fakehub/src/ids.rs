@@ -46,7 +46,7 @@ pub fn base64_decode(input: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn legacy(type_name: &str, id: u64) -> String {
+pub(crate) fn legacy(type_name: &str, id: u64) -> String {
     // GitHub writes the type name's length with one leading zero: `04:User`, `010:Repository`.
     base64_encode(format!("0{}:{type_name}{id}", type_name.len()).as_bytes())
 }

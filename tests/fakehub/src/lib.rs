@@ -92,9 +92,19 @@
 //!   [`Universe::snapshot`], [`Universe::tarball_digest`] (and the `_with`
 //!   forms, or [`FakeHub::snapshot`] / [`FakeHub::tarball_digest`] with the
 //!   server's options).
-//! - Scripts drive a running server with `POST /_fakehub/advance?...` and
-//!   `POST /_fakehub/truth?path=FILE` (`src/control.rs`): outside GitHub's API,
-//!   never authenticated, charged or counted.
+//! - The conversation of issues and pull requests (`src/rest_discussion.rs`),
+//!   as tools like Perceval walk it: `/repos/{o}/{r}/issues/{n}/comments`,
+//!   `.../issues/{n}/reactions`, `.../pulls/{n}/reviews`, `.../pulls/{n}/comments`,
+//!   `.../pulls/{n}/commits`, `.../pulls/{n}/requested_reviewers`, as many as
+//!   the items' counts say (`comments`, `review_comments`, `commits`; no
+//!   reactions, no requested reviewers); and accounts (`src/users.rs`):
+//!   `/users/{login}` (any owner, `ghost`, `web-flow`) and `/users/{login}/orgs`
+//!   (empty). Issues and comments carry GitHub's `reactions` rollup (all 0).
+//! - Scripts drive a running server with `POST /_fakehub/advance?...`,
+//!   `POST /_fakehub/truth?path=FILE` (`deep=1`: with issue and pull request
+//!   counts) and read the counters with `GET /_fakehub/stats` (budget units
+//!   per resource, requests per route and status, faults) (`src/control.rs`):
+//!   outside GitHub's API, never authenticated, charged or counted.
 //!
 //! ```no_run
 //! use fakehub::{FakeHub, Options, Universe, UniverseConfig};
@@ -134,6 +144,7 @@ mod rest_code;
 mod rest_commits;
 mod rest_compare;
 mod rest_deep;
+mod rest_discussion;
 mod rest_issues;
 mod rest_runs;
 mod routes;
@@ -144,6 +155,7 @@ mod tarball;
 pub mod time;
 mod timeline;
 pub mod universe;
+mod users;
 mod words;
 
 pub use advance::{Advance, DayChanges};

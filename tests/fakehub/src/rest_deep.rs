@@ -5,13 +5,15 @@
 //! headers use (so those are served too). An unknown, hidden or deleted
 //! repository is 404 on all of them; a renamed repository's old name is 301
 //! to the `/repositories/{id}/...` form. The handlers live in
-//! `rest_issues.rs`, `rest_runs.rs`, `rest_commits.rs`, `rest_compare.rs` and `rest_code.rs`.
+//! `rest_issues.rs`, `rest_runs.rs`, `rest_commits.rs`, `rest_compare.rs`, `rest_code.rs`
+//! and `rest_discussion.rs` (an item's comments, reactions, reviews, review
+//! comments, commits and requested reviewers).
 
 use crate::deep::Deep;
 use crate::http::{Request, Response};
 use crate::routes::{Ctx, moved, not_found};
 use crate::universe::Repo;
-use crate::{rest_code, rest_commits, rest_compare, rest_issues, rest_runs};
+use crate::{rest_code, rest_commits, rest_compare, rest_discussion, rest_issues, rest_runs};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -40,6 +42,18 @@ pub(crate) enum Part {
     Tree(String),
     /// `tarball` or `tarball/{ref}`
     Tarball(Option<String>),
+    /// `issues/{number}/comments`
+    IssueComments(String),
+    /// `issues/{number}/reactions`
+    IssueReactions(String),
+    /// `pulls/{number}/reviews`
+    Reviews(String),
+    /// `pulls/{number}/comments` (review comments)
+    ReviewComments(String),
+    /// `pulls/{number}/commits`
+    PullCommits(String),
+    /// `pulls/{number}/requested_reviewers`
+    RequestedReviewers(String),
 }
 
 impl Part {
@@ -49,6 +63,14 @@ impl Part {
             ["issues"] => Part::Issues,
             ["pulls"] => Part::Pulls,
             ["pulls", number] if !number.is_empty() => Part::Pull(number.to_string()),
+            ["issues", number, "comments"] if !number.is_empty() => Part::IssueComments(number.to_string()),
+            ["issues", number, "reactions"] if !number.is_empty() => Part::IssueReactions(number.to_string()),
+            ["pulls", number, "reviews"] if !number.is_empty() => Part::Reviews(number.to_string()),
+            ["pulls", number, "comments"] if !number.is_empty() => Part::ReviewComments(number.to_string()),
+            ["pulls", number, "commits"] if !number.is_empty() => Part::PullCommits(number.to_string()),
+            ["pulls", number, "requested_reviewers"] if !number.is_empty() => {
+                Part::RequestedReviewers(number.to_string())
+            }
             ["actions", "runs"] => Part::Runs,
             ["contributors"] => Part::Contributors,
             ["commits"] => Part::Commits,
@@ -78,6 +100,12 @@ impl Part {
             Part::Compare(_) => "compare",
             Part::Tree(_) => "tree",
             Part::Tarball(_) => "tarball",
+            Part::IssueComments(_) => "issue_comments",
+            Part::IssueReactions(_) => "reactions",
+            Part::Reviews(_) => "reviews",
+            Part::ReviewComments(_) => "review_comments",
+            Part::PullCommits(_) => "pull_commits",
+            Part::RequestedReviewers(_) => "requested_reviewers",
         }
     }
 
@@ -94,6 +122,12 @@ impl Part {
             Part::Tree(_) => "/git/trees/{tree_sha}",
             Part::Tarball(None) => "/tarball",
             Part::Tarball(Some(_)) => "/tarball/{ref}",
+            Part::IssueComments(_) => "/issues/{number}/comments",
+            Part::IssueReactions(_) => "/issues/{number}/reactions",
+            Part::Reviews(_) => "/pulls/{number}/reviews",
+            Part::ReviewComments(_) => "/pulls/{number}/comments",
+            Part::PullCommits(_) => "/pulls/{number}/commits",
+            Part::RequestedReviewers(_) => "/pulls/{number}/requested_reviewers",
         }
     }
 
@@ -108,6 +142,16 @@ impl Part {
             Part::Compare(_) => "https://docs.github.com/rest/commits/commits#compare-two-commits",
             Part::Tree(_) => rest_code::TREE_DOC,
             Part::Tarball(_) => rest_code::TARBALL_DOC,
+            Part::IssueComments(_) => "https://docs.github.com/rest/issues/comments#list-issue-comments",
+            Part::IssueReactions(_) => "https://docs.github.com/rest/reactions/reactions#list-reactions-for-an-issue",
+            Part::Reviews(_) => "https://docs.github.com/rest/pulls/reviews#list-reviews-for-a-pull-request",
+            Part::ReviewComments(_) => {
+                "https://docs.github.com/rest/pulls/comments#list-review-comments-on-a-pull-request"
+            }
+            Part::PullCommits(_) => "https://docs.github.com/rest/pulls/pulls#list-commits-on-a-pull-request",
+            Part::RequestedReviewers(_) => {
+                "https://docs.github.com/rest/pulls/review-requests#get-all-requested-reviewers-for-a-pull-request"
+            }
         }
     }
 }
@@ -151,6 +195,12 @@ pub(crate) fn handle(repo: &RepoRef, part: &Part, request: &Request, ctx: &Ctx) 
         Part::Compare(basehead) => rest_compare::compare(&target, basehead, request, ctx),
         Part::Tree(sha) => rest_code::tree(&target, sha, request, ctx),
         Part::Tarball(reference) => rest_code::tarball(&target, reference.as_deref(), ctx),
+        Part::IssueComments(n) => rest_discussion::issue_comments(&target, n, request, ctx),
+        Part::IssueReactions(n) => rest_discussion::issue_reactions(&target, n, request),
+        Part::Reviews(n) => rest_discussion::reviews(&target, n, request, ctx),
+        Part::ReviewComments(n) => rest_discussion::review_comments(&target, n, request, ctx),
+        Part::PullCommits(n) => rest_discussion::pull_commits(&target, n, request, ctx),
+        Part::RequestedReviewers(n) => rest_discussion::requested_reviewers(&target, n),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::owners::{self, OwnerRef};
 use crate::rest_deep::{self, Part, RepoRef};
 use crate::search;
 use crate::universe::Universe;
+use crate::users;
 use serde_json::{Value, json};
 
 /// Ids per `/repositories` page (of all ids, public and hidden).
@@ -37,6 +38,10 @@ pub(crate) enum Route {
     OrgRepos(OwnerRef),
     /// `GET /users/{username}/starred`, `GET /user/{account_id}/starred`.
     Starred(OwnerRef),
+    /// `GET /users/{username}`.
+    User(String),
+    /// `GET /users/{username}/orgs`.
+    UserOrgs(String),
     /// A repository's deep data: issues, pulls, a pull, runs, contributors, commits
     /// (`/repos/{owner}/{name}/...` or `/repositories/{id}/...`).
     Deep {
@@ -82,6 +87,8 @@ impl Route {
             ("GET", ["user", id, "repos"]) if !id.is_empty() => Route::UserRepos(OwnerRef::Id(id.to_string())),
             ("GET", ["orgs", org, "repos"]) if !org.is_empty() => Route::OrgRepos(OwnerRef::Login(org.to_string())),
             ("GET", ["organizations", id, "repos"]) if !id.is_empty() => Route::OrgRepos(OwnerRef::Id(id.to_string())),
+            ("GET", ["users", login]) if !login.is_empty() => Route::User(login.to_string()),
+            ("GET", ["users", login, "orgs"]) if !login.is_empty() => Route::UserOrgs(login.to_string()),
             ("GET", ["users", login, "starred"]) if !login.is_empty() => {
                 Route::Starred(OwnerRef::Login(login.to_string()))
             }
@@ -117,6 +124,8 @@ impl Route {
             Route::OrgRepos(OwnerRef::Id(_)) => "/organizations/{organization_id}/repos",
             Route::Starred(OwnerRef::Login(_)) => "/users/{username}/starred",
             Route::Starred(OwnerRef::Id(_)) => "/user/{account_id}/starred",
+            Route::User(_) => "/users/{username}",
+            Route::UserOrgs(_) => "/users/{username}/orgs",
             Route::AppAccessTokens { .. } => "/app/installations/{installation_id}/access_tokens",
             Route::Deep { .. } | Route::NotFound => "(unmatched)",
         };
@@ -166,6 +175,8 @@ pub(crate) fn handle(route: &Route, request: &Request, ctx: &Ctx) -> Response {
         Route::UserRepos(owner) => owners::user_repos(owner, request, ctx),
         Route::OrgRepos(owner) => owners::org_repos(owner, request, ctx),
         Route::Starred(owner) => owners::starred(owner, request, ctx),
+        Route::User(login) => users::user(login, ctx),
+        Route::UserOrgs(login) => users::orgs(login, request, ctx),
         Route::Deep { repo, part } => rest_deep::handle(repo, part, request, ctx).0,
         Route::RateLimit | Route::Graphql | Route::AppAccessTokens { .. } | Route::Control(_) | Route::NotFound => {
             not_found("https://docs.github.com/rest")
@@ -317,5 +328,24 @@ mod tests {
         assert_eq!(Route::parse("POST", "/_fakehub/advance"), Route::Control(Control::Advance));
         assert_eq!(Route::parse("POST", "/_fakehub/truth"), Route::Control(Control::Truth));
         assert_eq!(Route::parse("GET", "/_fakehub/advance"), Route::NotFound);
+        assert_eq!(Route::parse("GET", "/_fakehub/stats"), Route::Control(Control::Stats));
+        assert_eq!(Route::parse("GET", "/users/octo"), Route::User("octo".into()));
+        assert_eq!(Route::parse("GET", "/users/octo").key("GET"), "GET /users/{username}");
+        assert_eq!(Route::parse("GET", "/users/octo/orgs").key("GET"), "GET /users/{username}/orgs");
+        let comments = Route::parse("GET", "/repos/o/n/issues/3/comments");
+        assert_eq!(comments.key("GET"), "GET /repos/{owner}/{name}/issues/{number}/comments");
+        assert_eq!(
+            Route::parse("GET", "/repositories/5/pulls/2/reviews"),
+            Route::Deep { repo: RepoRef::Id("5".into()), part: Part::Reviews("2".into()) }
+        );
+        for (path, key) in [
+            ("/repos/o/n/issues/1/reactions", "/issues/{number}/reactions"),
+            ("/repos/o/n/pulls/1/comments", "/pulls/{number}/comments"),
+            ("/repos/o/n/pulls/1/commits", "/pulls/{number}/commits"),
+            ("/repos/o/n/pulls/1/requested_reviewers", "/pulls/{number}/requested_reviewers"),
+        ] {
+            assert_eq!(Route::parse("GET", path).key("GET"), format!("GET /repos/{{owner}}/{{name}}{key}"));
+        }
+        assert_eq!(Route::parse("GET", "/repos/o/n/issues/1"), Route::NotFound);
     }
 }
