@@ -98,16 +98,13 @@ for n in 10000 100000; do
   else
     # The same listing JSON the crawl read, for sqlite-utils.
     python3 - "$GITHUB_API_URL" "$work/listing.json" <<'PY'
-import json, sys, urllib.request
+import json, re, sys, urllib.request
 url, out = sys.argv[1:]
-repos, since = [], 0
-while True:
-    request = urllib.request.Request(f"{url}/repositories?since={since}", headers={"Authorization": "token bench-token"})
-    page = json.load(urllib.request.urlopen(request))
-    if not page:
-        break
-    repos += page
-    since = page[-1]["id"]
+repos, page_url = [], f"{url}/repositories?since=0"
+while page_url:  # the Link header's next page, as the crawl follows it (a page may hold no public ids)
+    response = urllib.request.urlopen(urllib.request.Request(page_url, headers={"Authorization": "token bench-token"}))
+    repos += json.load(response)
+    page_url = next(iter(re.findall(r'<([^>]+)>; rel="next"', response.headers.get("link") or "")), None)
 json.dump(repos, open(out, "w"))
 PY
   fi
@@ -146,7 +143,7 @@ print(f"| of which: inspect / load / indexes / derived / full-text index / sync 
 print(f"| **merge / floor, with the full-text index** | **{ms / fs:.2f}x** |")
 print(f"| **merge / floor, without it** (merge time minus its FTS phase) | **{(ms - fts) / fs:.2f}x** |")
 print(f"| Merge check | {r['merge_check']} |")
-g = dict(re.findall(r"(\w+)=(\S+)", r["gzip_octoshard"]))
+g = {k: v.strip('"') for k, v in re.findall(r"(\w+)=(\S+)", r["gzip_octoshard"])}
 gi, go, gms = int(g["bytes_in"]), int(g["bytes_out"]), int(g["ms"])
 cs, ci, co = r["gzip_cli"].split()
 cs, ci, co = float(cs), int(ci), int(co)
