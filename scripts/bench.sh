@@ -9,11 +9,13 @@
 #   6. export of 1,000,000 repositories to PostgreSQL, JSON Lines and Parquet;
 #   7. code archives of 200 repositories, one of them a 500 MB tarball, to a folder and to S3:
 #      wall time, throughput and the crawl's peak memory.
-#   8. peers: octoshard side by side with PyGithub, github-to-sqlite and Perceval (pinned, from
+#   8. the local data path (scripts/lib/bench_data.sh): merge of 64 shards of 100,000 repositories
+#      against the sqlite3 floor, shard gzip, JSON to SQLite ingest, peak memory of crawl and merge.
+#   9. peers: octoshard side by side with PyGithub, github-to-sqlite and Perceval (pinned, from
 #      PyPI, in a cached venv) on the same simulated GitHub: budget units, wall time, peak memory,
 #      rows lost and exit status, without and with faults; a Markdown table (scripts/lib/peers/).
 #   scripts/bench.sh [REPOS] [SECTION...]   (REPOS: default 20000 for the crawl; SECTION: plan,
-#                                            probes, crawl, deep, refresh, export, archive,
+#                                            probes, crawl, deep, refresh, export, data, archive,
 #                                            peers; default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -190,6 +192,11 @@ print(f"{target}: 1,000,000 rows, best {seconds[0]:.2f} s ({1e6 / seconds[0]:,.0
       f"median {seconds[1]:.2f} s ({1e6 / seconds[1]:,.0f} rows/s), peak {peak:,.0f} MiB")
 PY
 done
+fi
+
+if want data; then
+echo "== local data path: merge of 64 x 100,000 repositories against sqlite3, gzip, ingest, memory"
+bash scripts/lib/bench_data.sh "$bin" ./target/release/fakehub "$work"
 fi
 
 if want archive; then

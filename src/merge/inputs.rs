@@ -106,7 +106,7 @@ impl From<&str> for Inspection {
 /// The tables and indexes of a database as (type, name, SQL), SQLite's own objects aside.
 pub type Schema = Vec<(String, String, Option<String>)>;
 
-fn schema(conn: &rusqlite::Connection) -> rusqlite::Result<Schema> {
+pub(super) fn schema(conn: &rusqlite::Connection) -> rusqlite::Result<Schema> {
     let mut statement = conn.prepare(
         "SELECT type, name, sql FROM sqlite_master
              WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE 'repositories_fts%' ORDER BY type, name",

@@ -124,6 +124,7 @@ fn describe(refused: &[Refused]) -> String {
 
 /// Merges the inputs into `request.out`.
 pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
+    let started = std::time::Instant::now();
     let plan = request.plan_dir.as_deref().map(load_plan).transpose()?;
     let (mut files, mut refused) = inputs::expand(&request.inputs);
     // The same file reached twice (overlapping folders, `..`, absolute and relative) is one input.
@@ -132,8 +133,8 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     let scratch = tempfile::tempdir().map_err(|source| MergeError::Io { path: std::env::temp_dir(), source })?;
     let expected = inputs::expected_schema(scratch.path())?;
     let mut candidates = Vec::new();
-    for (index, path) in files.iter().enumerate() {
-        match inputs::inspect(path, index, scratch.path(), &expected) {
+    for (path, inspection) in files.iter().zip(inspect_all(&files, scratch.path(), &expected)) {
+        match inspection {
             Ok(candidate) => candidates.push(candidate),
             Err(inputs::Inspection::Refused(reason)) => refused.push(Refused { path: path.clone(), reason }),
             Err(inputs::Inspection::Scratch { path, source }) => return Err(MergeError::Io { path, source }),
@@ -188,9 +189,11 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     if newest.is_empty() && merged_inputs.is_empty() {
         return Err(MergeError::NothingUsable { refused });
     }
+    let inspected = started.elapsed();
 
     let temporary = temporary_beside(&request.out)?;
     let mut output = Store::open(temporary.path())?;
+    let deferred = bulk_load(&output)?;
     let mut taken = Vec::new();
     // Merged databases first, oldest first, then the shards: rows and work items keep the newest
     // version whatever the order, and the plan's own files come last for its metadata.
@@ -203,6 +206,9 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
         bar.inc(1);
     }
     drop(bar);
+    let loaded = started.elapsed();
+    output.conn().execute_batch(&deferred).map_err(|e| output.error(e))?;
+    let indexed = started.elapsed();
     let expected: Vec<String> = match &plan {
         Some((_, manifests)) => manifests.iter().map(|m| m.shard.name.clone()).collect(),
         None => Vec::new(),
@@ -254,9 +260,24 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     let repositories = output.repository_count()?;
     discovery_log(&output)?;
     forget_gone_forks(&output)?;
+    let derived = started.elapsed();
     full_text_index(&output)?;
+    let searchable = started.elapsed();
     output.close_for_transfer()?;
+    // The output was written without a journal and without syncs (see `bulk_load`): it reaches
+    // the disk once, here, before the rename makes it the output.
+    let io = |source| MergeError::Io { path: temporary.path().to_path_buf(), source };
+    temporary.as_file().sync_all().map_err(io)?;
     temporary.persist(&request.out).map_err(|e| MergeError::Io { path: request.out.clone(), source: e.error })?;
+    tracing::debug!(
+        inspect_ms = inspected.as_millis() as u64,
+        load_ms = (loaded - inspected).as_millis() as u64,
+        index_ms = (indexed - loaded).as_millis() as u64,
+        derive_ms = (derived - indexed).as_millis() as u64,
+        fts_ms = (searchable - derived).as_millis() as u64,
+        sync_ms = (started.elapsed() - searchable).as_millis() as u64,
+        "merge phases"
+    );
 
     let leftovers_file = if left.is_empty() {
         // A complete merge must not leave an earlier merge's leftovers behind to be re-crawled.
@@ -283,6 +304,34 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
         leftovers: left,
         leftovers_file,
     })
+}
+
+/// [`inputs::inspect`] of every file, in order, on as many threads as there are CPUs: unpacking
+/// and the integrity check read every page of every input, independently of the others.
+fn inspect_all(
+    files: &[PathBuf],
+    scratch: &Path,
+    expected: &inputs::Schema,
+) -> Vec<Result<inputs::Candidate, inputs::Inspection>> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<_>>> = files.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(path) = files.get(index) else { break };
+                    let inspection = inputs::inspect(path, index, scratch, expected);
+                    *slots[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(inspection);
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|slot| slot.into_inner().unwrap_or_else(|e| e.into_inner()).expect("every input was inspected"))
+        .collect()
 }
 
 /// Copies one checked input into the output in one transaction.
@@ -450,6 +499,34 @@ fn fold(output: &mut Store, candidate: &inputs::Candidate, keep_requests: bool) 
     result.map_err(sql)
 }
 
+/// Sets the fresh output up for loading: no journal and no syncs (it is a temporary file, renamed
+/// over the output only once complete and synced, and deleted on any error, so a crash or a
+/// failed statement can only ever lose the temporary file), a larger page cache, and no secondary
+/// indexes while rows go in (one sort per index at the end is much cheaper than keeping them up
+/// to date row by row). Returns the SQL that creates the indexes again, exactly as the schema has
+/// them. The primary keys and unique constraints stay: the upserts need them.
+fn bulk_load(output: &Store) -> Result<String, StoreError> {
+    let conn = output.conn();
+    let result = (|| {
+        conn.execute_batch(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -65536;
+             PRAGMA temp_store = FILE;",
+        )?;
+        let indexes: Vec<(String, String)> = conn
+            .prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut create = String::new();
+        for (name, sql) in indexes {
+            conn.execute_batch(&format!("DROP INDEX main.\"{name}\""))?;
+            create.push_str(&sql);
+            create.push_str(";\n");
+        }
+        Ok(create)
+    })();
+    result.map_err(|e| output.error(e))
+}
+
 /// Records, for every discovery listing of a refresh (an id range above the previous highest id),
 /// how many repositories it found and how far it got. Derived from the merged work items and
 /// repositories; a completed entry is final, so later merges keep its count even when some of its
@@ -601,4 +678,72 @@ fn load_plan(dir: &Path) -> Result<(String, Vec<Manifest>), MergeError> {
         return Err(fail("the plan has no shards".into()));
     }
     Ok((plan.plan_id, manifests))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bulk_loaded_output_has_the_schema_the_newest_rows_and_nothing_beside_it() {
+        // Merge drops the secondary indexes while loading and writes without a journal: the
+        // output must still have exactly the schema (a later merge checks it), every index, the
+        // newest version of each row, rollback journaling, and no temporary file left over.
+        let dir = tempfile::tempdir().unwrap();
+        let inputs_dir = dir.path().join("in");
+        std::fs::create_dir(&inputs_dir).unwrap();
+        for (name, fetched, stars) in
+            [("shard-0000", "2026-01-02T00:00:00Z", 2), ("shard-0001", "2026-01-01T00:00:00Z", 1)]
+        {
+            let store = Store::open(&inputs_dir.join(format!("{name}.sqlite"))).unwrap();
+            store.set_meta("plan_id", "p").unwrap();
+            store.set_meta("shard", name).unwrap();
+            store
+                .conn()
+                .execute(
+                    "INSERT INTO repositories (id, full_name, owner, name, description, fetched_at, stargazers_count)
+                     VALUES (5, 'o/r', 'o', 'r', 'a searchable thing', ?1, ?2), (?3, 'o/other', 'o', 'other', NULL, ?1, 0)",
+                    params![fetched, stars, 10 + stars],
+                )
+                .unwrap();
+            store.close_for_transfer().unwrap();
+        }
+        let out_dir = dir.path().join("out");
+        let out = out_dir.join("merged.sqlite");
+        let request = MergeRequest {
+            inputs: vec![inputs_dir.clone()],
+            out: out.clone(),
+            plan_dir: None,
+            leftovers_dir: out_dir.clone(),
+            keep_requests: false,
+        };
+        let report = merge(&request).unwrap();
+        assert_eq!(report.repositories, 3);
+        let merged = Store::open_readonly(&out).unwrap();
+        let expected = inputs::expected_schema(dir.path()).unwrap();
+        assert_eq!(inputs::schema(merged.conn()).unwrap(), expected);
+        let conn = merged.conn();
+        let one = |sql: &str| conn.query_row(sql, [], |row| row.get::<_, String>(0)).unwrap();
+        assert_eq!(
+            one("SELECT stargazers_count || ' ' || fetched_at FROM repositories WHERE id = 5"),
+            "2 2026-01-02T00:00:00Z"
+        );
+        assert_eq!(one("PRAGMA journal_mode"), "delete");
+        assert_eq!(one("PRAGMA integrity_check"), "ok");
+        assert_eq!(
+            one("SELECT group_concat(rowid) FROM repositories_fts WHERE repositories_fts MATCH 'searchable'"),
+            "5"
+        );
+        let plan =
+            conn.query_row("EXPLAIN QUERY PLAN SELECT id FROM repositories WHERE full_name = 'o/r'", [], |row| {
+                row.get::<_, String>(3)
+            });
+        assert!(plan.unwrap().contains("repositories_full_name"), "the index is back and used");
+        drop(merged);
+        let names: Vec<_> = std::fs::read_dir(&out_dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("merged.sqlite")]);
+        // The output merges again (as yesterday's database does).
+        let again = MergeRequest { inputs: vec![out.clone()], out: dir.path().join("again.sqlite"), ..request };
+        assert_eq!(merge(&again).unwrap().repositories, 3);
+    }
 }
