@@ -336,6 +336,10 @@ pub struct MergeArgs {
     /// plan, shard, hour, kind, status and credential in `api_request_totals`).
     #[arg(long, env = "OCTOSHARD_KEEP_REQUESTS")]
     pub keep_requests: bool,
+    /// Leave out `repositories_fts`, the full-text index (about 5 s a million repositories, the
+    /// largest part of a big merge).
+    #[arg(long)]
+    pub no_search_index: bool,
     /// .sqlite / .sqlite.gz files, or folders searched recursively.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
@@ -936,6 +940,7 @@ fn merge_command(args: MergeArgs, actions: &ActionsEnv) -> Result<()> {
         out: args.out,
         plan_dir: args.plan,
         keep_requests: args.keep_requests,
+        search_index: !args.no_search_index,
     };
     let group = actions::group("octoshard merge");
     let report = merge::merge(&request)?;

@@ -154,6 +154,7 @@ async fn plan_crawl_merge(
         plan_dir: Some(plan_dir),
         leftovers_dir: leftovers_dir(&request.out),
         keep_requests: request.keep_requests,
+        search_index: true,
     })?;
     if report.is_complete() && failed.is_empty() {
         std::fs::remove_dir_all(work_dir).map_err(|source| Error::Io { path: work_dir.to_path_buf(), source })?;

@@ -751,6 +751,7 @@ proptest! {
             plan_dir: None,
             leftovers_dir: dir.path().join("leftovers"),
             keep_requests: true,
+            search_index: true,
         };
         let error = octoshard::merge::merge(&request).expect_err("nothing usable");
         let message = error.to_string();
@@ -783,6 +784,7 @@ proptest! {
             plan_dir: None,
             leftovers_dir: dir.path().join("leftovers"),
             keep_requests: true,
+            search_index: true,
         };
         let report = match octoshard::merge::merge(&request) {
             Ok(report) => report,
@@ -851,6 +853,7 @@ fn the_good_shard_merges_alone() {
         plan_dir: None,
         leftovers_dir: dir.path().join("leftovers"),
         keep_requests: true,
+        search_index: true,
     };
     let report = octoshard::merge::merge(&request).unwrap();
     assert!(report.is_complete(), "{report:?}");

@@ -30,6 +30,9 @@ pub struct MergeRequest {
     /// Keep every request's row in `api_requests` (the totals in `api_request_totals` are
     /// always kept).
     pub keep_requests: bool,
+    /// Build `repositories_fts` (a full-text index: about 5 s a million repositories, the
+    /// largest part of a big merge; off for merges nobody searches with SQL).
+    pub search_index: bool,
 }
 
 /// An input that was merged.
@@ -261,7 +264,9 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
     discovery_log(&output)?;
     forget_gone_forks(&output)?;
     let derived = started.elapsed();
-    full_text_index(&output)?;
+    if request.search_index {
+        full_text_index(&output)?;
+    }
     let searchable = started.elapsed();
     output.close_for_transfer()?;
     // The output was written without a journal and without syncs (see `bulk_load`): it reaches
@@ -716,6 +721,7 @@ mod tests {
             plan_dir: None,
             leftovers_dir: out_dir.clone(),
             keep_requests: false,
+            search_index: true,
         };
         let report = merge(&request).unwrap();
         assert_eq!(report.repositories, 3);
@@ -745,5 +751,13 @@ mod tests {
         // The output merges again (as yesterday's database does).
         let again = MergeRequest { inputs: vec![out.clone()], out: dir.path().join("again.sqlite"), ..request };
         assert_eq!(merge(&again).unwrap().repositories, 3);
+        // Without the search index: the same rows, no full-text table.
+        let plain = MergeRequest { out: dir.path().join("plain.sqlite"), search_index: false, ..again };
+        assert_eq!(merge(&plain).unwrap().repositories, 3);
+        let plain = rusqlite::Connection::open(dir.path().join("plain.sqlite")).unwrap();
+        let fts: i64 = plain
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name LIKE 'repositories_fts%'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(fts, 0);
     }
 }
