@@ -4,6 +4,8 @@
 //! in a generic font family (plotters escapes it), so no font file is needed.
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -47,6 +49,39 @@ fn draw(
         root.present().map_err(fail)?;
     }
     Ok(svg)
+}
+
+/// Columns over `labels` (one segment each; blank labels are not drawn) up to `top`, with the
+/// mesh every column chart shares: the chart to draw the series on.
+fn columns<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    labels: &[String],
+    top: f64,
+    (x_desc, y_desc): (&str, &str),
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordf64>>, DrawError>
+{
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(50)
+        .y_label_area_size(80)
+        .build_cartesian_2d((0usize..n).into_segmented(), 0f64..top)
+        .map_err(fail)?;
+    chart
+        .configure_mesh()
+        .max_light_lines(1)
+        .disable_x_mesh()
+        .x_labels(n)
+        .x_label_formatter(&|v| segment_label(labels, v))
+        .y_labels(8)
+        .y_label_formatter(&|v| axis_number(*v))
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .draw()
+        .map_err(fail)?;
+    Ok(chart)
 }
 
 /// `text` cut to `max` characters with an ellipsis: long names must not push the plot away.
@@ -131,30 +166,10 @@ pub fn vertical_bars(
     bars: &[(String, i64)],
     label_step: usize,
 ) -> Result<String, DrawError> {
-    let n = bars.len();
     let labels = thin(&bars.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>(), label_step);
     let top = axis_max(bars.iter().map(|b| b.1).max().unwrap_or(0) as f64);
     draw(420, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d((0usize..n).into_segmented(), 0f64..top)
-            .map_err(fail)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|v| segment_label(&labels, v))
-            .y_labels(8)
-            .y_label_formatter(&|v| axis_number(*v))
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .draw()
-            .map_err(fail)?;
+        let mut chart = columns(root, &labels, top, (x_desc, y_desc))?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, count))| {
                 let mut bar = Rectangle::new(
@@ -176,26 +191,7 @@ pub fn month_lines(y_desc: &str, months: &[String], series: &[(String, Vec<i64>)
     let labels = thin(months, n.div_ceil(14));
     let top = axis_max(series.iter().flat_map(|(_, v)| v.iter().copied()).max().unwrap_or(0) as f64);
     draw(440, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d((0usize..n).into_segmented(), 0f64..top)
-            .map_err(fail)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|v| segment_label(&labels, v))
-            .y_labels(8)
-            .y_label_formatter(&|v| axis_number(*v))
-            .x_desc("month")
-            .y_desc(y_desc)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .draw()
-            .map_err(fail)?;
+        let mut chart = columns(root, &labels, top, ("month", y_desc))?;
         for (k, (name, values)) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let points = values.iter().enumerate().map(|(i, v)| (SegmentValue::CenterOf(i), *v as f64));
@@ -230,26 +226,7 @@ pub fn stacked_bars(
     let totals: Vec<i64> = (0..n).map(|i| series.iter().map(|(_, v)| v[i]).sum()).collect();
     let top = axis_max(totals.iter().copied().max().unwrap_or(0) as f64);
     draw(460, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(80)
-            .build_cartesian_2d((0usize..n).into_segmented(), 0f64..top)
-            .map_err(fail)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .disable_x_mesh()
-            .x_labels(n)
-            .x_label_formatter(&|v| segment_label(&labels, v))
-            .y_labels(8)
-            .y_label_formatter(&|v| axis_number(*v))
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .draw()
-            .map_err(fail)?;
+        let mut chart = columns(root, &labels, top, (x_desc, y_desc))?;
         let mut base = vec![0i64; n];
         for (k, (name, values)) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
