@@ -19,7 +19,7 @@
 //! ([`crate::paging`]); an unknown number (or an issue's number on a
 //! `pulls/` path) is 404.
 
-use crate::deep::{Account, Deep, GHOST_ID, GHOST_LOGIN};
+use crate::deep::{Account, Deep, GHOST_ID, GHOST_LOGIN, Pull};
 use crate::deep_json::{association, reactions, user};
 use crate::hash::{mix_all, sha, unit};
 use crate::http::{Request, Response};
@@ -50,7 +50,9 @@ struct Thread<'a> {
     updated: i64,
 }
 
-fn thread<'a>(t: &'a Target, deep: &'a Deep, number: &str, pulls_only: bool) -> Option<Thread<'a>> {
+/// Issue or pull request `number` of the target (`None`: answer 404).
+fn thread<'a>(t: &'a Target, number: &str, pulls_only: bool) -> Option<Thread<'a>> {
+    let deep = t.deep.as_deref()?;
     let n: u32 = number.parse().ok()?;
     if let Some(p) = deep.pull(n) {
         return Some(Thread {
@@ -71,6 +73,13 @@ fn thread<'a>(t: &'a Target, deep: &'a Deep, number: &str, pulls_only: bool) -> 
         created: i.created_at.0,
         updated: i.updated_at.0,
     })
+}
+
+/// Pull request `number` of the target with its thread (`None`: answer 404).
+fn pull_thread<'a>(t: &'a Target, number: &str) -> Option<(Thread<'a>, &'a Pull)> {
+    let th = thread(t, number, true)?;
+    let pull = th.deep.pull(th.number)?;
+    Some((th, pull))
 }
 
 /// A 10-digit id for item `k` of a thread's stream.
@@ -115,8 +124,8 @@ fn page(t: &Target, request: &Request, path: &str, total: usize, render: impl Fn
 
 /// `GET /repos/{o}/{r}/issues/{number}/comments` (issues and pull requests).
 pub(crate) fn issue_comments(t: &Target, number: &str, request: &Request, ctx: &Ctx) -> (Response, usize) {
-    let Some(deep) = t.deep.as_deref() else { return (not_found(t.doc), 0) };
-    let Some(th) = thread(t, deep, number, false) else { return (not_found(t.doc), 0) };
+    let Some(th) = thread(t, number, false) else { return (not_found(t.doc), 0) };
+    let deep = th.deep;
     let n = deep.pull(th.number).map_or_else(|| deep.issue(th.number).map_or(0, |i| i.comments), |p| p.comments);
     let api = format!("{}/repos/{}", ctx.base, th.repo.full_name);
     let kind = if deep.pull(th.number).is_some() { "pull" } else { "issues" };
@@ -143,16 +152,13 @@ pub(crate) fn issue_comments(t: &Target, number: &str, request: &Request, ctx: &
 
 /// `GET /repos/{o}/{r}/issues/{number}/reactions`: always empty (no reactions in fakehub).
 pub(crate) fn issue_reactions(t: &Target, number: &str, request: &Request) -> (Response, usize) {
-    let Some(deep) = t.deep.as_deref() else { return (not_found(t.doc), 0) };
-    let Some(th) = thread(t, deep, number, false) else { return (not_found(t.doc), 0) };
+    let Some(th) = thread(t, number, false) else { return (not_found(t.doc), 0) };
     page(t, request, &format!("issues/{}/reactions", th.number), 0, |_| Value::Null)
 }
 
 /// `GET /repos/{o}/{r}/pulls/{number}/reviews`: `review_comments` reviews, oldest first.
 pub(crate) fn reviews(t: &Target, number: &str, request: &Request, ctx: &Ctx) -> (Response, usize) {
-    let Some(deep) = t.deep.as_deref() else { return (not_found(t.doc), 0) };
-    let Some(th) = thread(t, deep, number, true) else { return (not_found(t.doc), 0) };
-    let p = deep.pull(th.number).expect("a pull request's thread");
+    let Some((th, p)) = pull_thread(t, number) else { return (not_found(t.doc), 0) };
     let n = p.review_count as usize;
     let api = format!("{}/repos/{}", ctx.base, th.repo.full_name);
     let html = format!("https://github.com/{}/pull/{}", th.repo.full_name, th.number);
@@ -168,7 +174,7 @@ pub(crate) fn reviews(t: &Target, number: &str, request: &Request, ctx: &Ctx) ->
             "state": state,
             "html_url": format!("{html}#pullrequestreview-{id}"),
             "pull_request_url": format!("{api}/pulls/{}", th.number),
-            "author_association": association(th.repo, deep, reviewer.as_ref()),
+            "author_association": association(th.repo, th.deep, reviewer.as_ref()),
             "_links": {
                 "html": {"href": format!("{html}#pullrequestreview-{id}")},
                 "pull_request": {"href": format!("{api}/pulls/{}", th.number)},
@@ -181,9 +187,7 @@ pub(crate) fn reviews(t: &Target, number: &str, request: &Request, ctx: &Ctx) ->
 
 /// `GET /repos/{o}/{r}/pulls/{number}/comments`: one review comment per review.
 pub(crate) fn review_comments(t: &Target, number: &str, request: &Request, ctx: &Ctx) -> (Response, usize) {
-    let Some(deep) = t.deep.as_deref() else { return (not_found(t.doc), 0) };
-    let Some(th) = thread(t, deep, number, true) else { return (not_found(t.doc), 0) };
-    let p = deep.pull(th.number).expect("a pull request's thread");
+    let Some((th, p)) = pull_thread(t, number) else { return (not_found(t.doc), 0) };
     let n = p.review_count as usize;
     let api = format!("{}/repos/{}", ctx.base, th.repo.full_name);
     let html = format!("https://github.com/{}/pull/{}", th.repo.full_name, th.number);
@@ -210,7 +214,7 @@ pub(crate) fn review_comments(t: &Target, number: &str, request: &Request, ctx: 
             "updated_at": at,
             "html_url": format!("{html}#discussion_r{id}"),
             "pull_request_url": format!("{api}/pulls/{}", th.number),
-            "author_association": association(th.repo, deep, reviewer.as_ref()),
+            "author_association": association(th.repo, th.deep, reviewer.as_ref()),
             "_links": {
                 "self": {"href": format!("{api}/pulls/comments/{id}")},
                 "html": {"href": format!("{html}#discussion_r{id}")},
@@ -230,9 +234,7 @@ pub(crate) fn review_comments(t: &Target, number: &str, request: &Request, ctx: 
 
 /// `GET /repos/{o}/{r}/pulls/{number}/commits`: `commits` commits (at most 250), oldest first.
 pub(crate) fn pull_commits(t: &Target, number: &str, request: &Request, ctx: &Ctx) -> (Response, usize) {
-    let Some(deep) = t.deep.as_deref() else { return (not_found(t.doc), 0) };
-    let Some(th) = thread(t, deep, number, true) else { return (not_found(t.doc), 0) };
-    let p = deep.pull(th.number).expect("a pull request's thread");
+    let Some((th, p)) = pull_thread(t, number) else { return (not_found(t.doc), 0) };
     let n = p.commits.min(PULL_COMMITS_CAP) as usize;
     let api = format!("{}/repos/{}", ctx.base, th.repo.full_name);
     let sha_of = |k: usize| {
@@ -241,7 +243,7 @@ pub(crate) fn pull_commits(t: &Target, number: &str, request: &Request, ctx: &Ct
     let (login, id) = login_of(th.author);
     page(t, request, &format!("pulls/{}/commits", th.number), n, |k| {
         let commit = sha_of(k);
-        let parent = if k == 0 { deep.head().map_or_else(String::new, |c| c.sha.clone()) } else { sha_of(k - 1) };
+        let parent = if k == 0 { th.deep.head().map_or_else(String::new, |c| c.sha.clone()) } else { sha_of(k - 1) };
         let actor = json!({
             "name": login,
             "email": format!("{id}+{login}@users.noreply.github.com"),
@@ -273,8 +275,7 @@ pub(crate) fn pull_commits(t: &Target, number: &str, request: &Request, ctx: &Ct
 
 /// `GET /repos/{o}/{r}/pulls/{number}/requested_reviewers`: nobody (as `requested_reviewers: []` says).
 pub(crate) fn requested_reviewers(t: &Target, number: &str) -> (Response, usize) {
-    let Some(deep) = t.deep.as_deref() else { return (not_found(t.doc), 0) };
-    match thread(t, deep, number, true) {
+    match thread(t, number, true) {
         Some(_) => (Response::json(200, &json!({"users": [], "teams": []})), 0),
         None => (not_found(t.doc), 0),
     }
