@@ -290,15 +290,7 @@ mod tests {
     use serde_json::Value;
 
     fn ctx(u: &Universe) -> Ctx<'_> {
-        Ctx {
-            universe: u,
-            base: "http://h",
-            link_base: "http://h",
-            ignore_since: false,
-            codeload: "http://c",
-            tree_entry_limit: None,
-            big_archives: &[],
-        }
+        Ctx::for_tests(u)
     }
 
     fn get(u: &Universe, full_name: &str, part: Part, query: &str) -> (u16, Value, Option<String>) {

@@ -162,6 +162,22 @@ pub(crate) struct Ctx<'a> {
     pub big_archives: &'a [(u64, u64)],
 }
 
+#[cfg(test)]
+impl<'a> Ctx<'a> {
+    /// A context for handler tests: base `http://h`, downloads at `http://c`, no limits.
+    pub fn for_tests(universe: &'a Universe) -> Ctx<'a> {
+        Ctx {
+            universe,
+            base: "http://h",
+            link_base: "http://h",
+            ignore_since: false,
+            codeload: "http://c",
+            tree_entry_limit: None,
+            big_archives: &[],
+        }
+    }
+}
+
 /// Answer a REST route (not `/rate_limit` or `/graphql`, which the pipeline owns).
 pub(crate) fn handle(route: &Route, request: &Request, ctx: &Ctx) -> Response {
     match route {

@@ -82,15 +82,7 @@ mod tests {
     use crate::universe::{Universe, UniverseConfig};
 
     fn ctx(u: &Universe) -> Ctx<'_> {
-        Ctx {
-            universe: u,
-            base: "http://h",
-            link_base: "http://h",
-            ignore_since: false,
-            codeload: "http://c",
-            tree_entry_limit: None,
-            big_archives: &[],
-        }
+        Ctx::for_tests(u)
     }
 
     fn body(r: &Response) -> Value {
