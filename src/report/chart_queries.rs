@@ -58,8 +58,9 @@ pub fn star_bucket_label(digits: u32) -> String {
     }
 }
 
-/// 1234567 as `1,234,567`: every count a reader sees.
-pub fn thousands(n: i64) -> String {
+/// 1234567 as `1,234,567`: every count a reader sees (signed or not).
+pub fn thousands(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
     let digits = n.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
     if n < 0 {

@@ -2,22 +2,11 @@
 //! list capped, and the whole kept under the step summary's 1 MiB (sections that do not fit are
 //! left out and named at the end, never cut mid-table).
 
+use super::chart_queries::thousands;
 use super::data::{Count, Report, Stats};
 
 /// The most a step summary takes is 1 MiB; stay clear of it.
 pub const MAX_BYTES: usize = 1_000_000;
-
-fn number(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
 
 /// Text safe inside a Markdown table cell.
 fn cell(text: &str) -> String {
@@ -33,7 +22,7 @@ fn counts_table(title: &str, what: &str, counts: &[Count]) -> String {
         text.push_str(&format!(
             "| {} | {} |\n",
             cell(if c.name.is_empty() { "(none)" } else { &c.name }),
-            number(c.count)
+            thousands(c.count)
         ));
     }
     text.push('\n');
@@ -44,7 +33,7 @@ fn stats_row(name: &str, unit: &str, s: &Option<Stats>) -> String {
     match s {
         Some(s) => format!(
             "| {name} | {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {unit} |\n",
-            number(s.count),
+            thousands(s.count),
             s.min,
             s.q1,
             s.median,
@@ -68,14 +57,14 @@ pub fn render(report: &Report, title: &str) -> String {
     }
     head.push_str(&format!(
         "{} repositories ({} forks, {} archived). Budget: {} units in {} requests ({} retries, {} of {} conditional answered 304, {:.0} s waited).\n\n",
-        number(r.total),
-        number(r.forks),
-        number(r.archived),
-        number(b.cost),
-        number(b.requests),
-        number(b.retries),
-        number(b.not_modified),
-        number(b.conditional),
+        thousands(r.total),
+        thousands(r.forks),
+        thousands(r.archived),
+        thousands(b.cost),
+        thousands(b.requests),
+        thousands(b.retries),
+        thousands(b.not_modified),
+        thousands(b.conditional),
         b.waited_seconds
     ));
     sections.push(head);
@@ -83,11 +72,11 @@ pub fn render(report: &Report, title: &str) -> String {
     let p = &report.processing;
     let mut processing = String::from("### Processing\n\n| | |\n|---|---|\n");
     let list = |counts: &[Count]| {
-        counts.iter().map(|c| format!("{} {}", number(c.count), cell(&c.name))).collect::<Vec<_>>().join(", ")
+        counts.iter().map(|c| format!("{} {}", thousands(c.count), cell(&c.name))).collect::<Vec<_>>().join(", ")
     };
     processing.push_str(&format!("| crawl runs | {} |\n", list(&p.shard_runs)));
     processing.push_str(&format!("| work items | {} |\n", list(&p.work_items)));
-    processing.push_str(&format!("| leftovers | {} |\n", number(p.leftovers)));
+    processing.push_str(&format!("| leftovers | {} |\n", thousands(p.leftovers)));
     processing.push_str(&format!(
         "| plans | {} |\n\n",
         report
@@ -103,10 +92,15 @@ pub fn render(report: &Report, title: &str) -> String {
     if !b.by_kind.is_empty() {
         let mut text = String::from("### API budget\n\n| kind or credential | requests | units |\n|---|---:|---:|\n");
         for s in &b.by_kind {
-            text.push_str(&format!("| {} | {} | {} |\n", cell(&s.name), number(s.requests), number(s.cost)));
+            text.push_str(&format!("| {} | {} | {} |\n", cell(&s.name), thousands(s.requests), thousands(s.cost)));
         }
         for s in &b.by_credential {
-            text.push_str(&format!("| credential {} | {} | {} |\n", cell(&s.name), number(s.requests), number(s.cost)));
+            text.push_str(&format!(
+                "| credential {} | {} | {} |\n",
+                cell(&s.name),
+                thousands(s.requests),
+                thousands(s.cost)
+            ));
         }
         text.push('\n');
         sections.push(text);
@@ -144,8 +138,8 @@ pub fn render(report: &Report, title: &str) -> String {
                 "| {} | {} | {} | {} | {:.1}% |\n",
                 cell(&c.workflow),
                 cell(&c.event),
-                number(c.runs),
-                number(c.success),
+                thousands(c.runs),
+                thousands(c.success),
                 c.rate * 100.0
             ));
         }
@@ -160,10 +154,10 @@ pub fn render(report: &Report, title: &str) -> String {
             text.push_str(&format!(
                 "| {} | {} | {} | {} | {} |\n",
                 cell(&m.full_name),
-                number(m.pull_requests),
-                number(m.issues),
-                number(m.commits),
-                number(m.ci_runs)
+                thousands(m.pull_requests),
+                thousands(m.issues),
+                thousands(m.commits),
+                thousands(m.ci_runs)
             ));
         }
         text.push('\n');
@@ -204,8 +198,8 @@ mod tests {
 
     #[test]
     fn numbers_group_thousands_and_cells_cannot_break_tables() {
-        assert_eq!(number(1234567), "1,234,567");
-        assert_eq!(number(999), "999");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(999), "999");
         assert_eq!(cell("a|b\nc<d>"), "a\\|b c&lt;d&gt;");
     }
 
