@@ -53,7 +53,7 @@ fn draw(
 
 /// Columns over `labels` (one segment each; blank labels are not drawn) up to `top`, with the
 /// mesh every column chart shares: the chart to draw the series on.
-fn columns<'a, 'b>(
+fn column_chart<'a, 'b>(
     root: &'a DrawingArea<SVGBackend<'b>, Shift>,
     labels: &[String],
     top: f64,
@@ -78,6 +78,39 @@ fn columns<'a, 'b>(
         .x_desc(x_desc)
         .y_desc(y_desc)
         .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .draw()
+        .map_err(fail)?;
+    Ok(chart)
+}
+
+/// Rows over `labels` (one segment each, the first at the bottom) from 0 to `end`, with the mesh
+/// every row chart shares; `(label_width, label_size)` fit its labels.
+fn row_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    labels: &[String],
+    end: f64,
+    x_desc: &str,
+    (label_width, label_size): (u32, u32),
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>, DrawError>
+{
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(label_width)
+        .build_cartesian_2d(0f64..end, (0usize..n).into_segmented())
+        .map_err(fail)?;
+    chart
+        .configure_mesh()
+        .max_light_lines(1)
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| segment_label(labels, v))
+        .x_labels(8)
+        .x_label_formatter(&|v| axis_number(*v))
+        .x_desc(x_desc)
+        .label_style((FONT, label_size))
         .axis_desc_style((FONT, 15))
         .draw()
         .map_err(fail)?;
@@ -119,25 +152,7 @@ pub fn horizontal_bars(x_desc: &str, bars: &[(String, f64, String)], x_max: Opti
     let labels: Vec<String> = bars.iter().rev().map(|(label, _, _)| truncate(label, 32)).collect();
     let top = x_max.unwrap_or_else(|| axis_max(bars.iter().map(|b| b.1).fold(0.0, f64::max) * 1.1));
     draw(90 + 26 * n as u32, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(250)
-            .build_cartesian_2d(0f64..top, (0usize..n).into_segmented())
-            .map_err(fail)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| segment_label(&labels, v))
-            .x_labels(8)
-            .x_label_formatter(&|v| axis_number(*v))
-            .x_desc(x_desc)
-            .label_style((FONT, 14))
-            .axis_desc_style((FONT, 15))
-            .draw()
-            .map_err(fail)?;
+        let mut chart = row_chart(root, &labels, top, x_desc, (250, 14))?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, value, _))| {
                 let row = n - 1 - i;
@@ -169,7 +184,7 @@ pub fn vertical_bars(
     let labels = thin(&bars.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>(), label_step);
     let top = axis_max(bars.iter().map(|b| b.1).max().unwrap_or(0) as f64);
     draw(420, |root| {
-        let mut chart = columns(root, &labels, top, (x_desc, y_desc))?;
+        let mut chart = column_chart(root, &labels, top, (x_desc, y_desc))?;
         chart
             .draw_series(bars.iter().enumerate().map(|(i, (_, count))| {
                 let mut bar = Rectangle::new(
@@ -191,7 +206,7 @@ pub fn month_lines(y_desc: &str, months: &[String], series: &[(String, Vec<i64>)
     let labels = thin(months, n.div_ceil(14));
     let top = axis_max(series.iter().flat_map(|(_, v)| v.iter().copied()).max().unwrap_or(0) as f64);
     draw(440, |root| {
-        let mut chart = columns(root, &labels, top, ("month", y_desc))?;
+        let mut chart = column_chart(root, &labels, top, ("month", y_desc))?;
         for (k, (name, values)) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
             let points = values.iter().enumerate().map(|(i, v)| (SegmentValue::CenterOf(i), *v as f64));
@@ -226,7 +241,7 @@ pub fn stacked_bars(
     let totals: Vec<i64> = (0..n).map(|i| series.iter().map(|(_, v)| v[i]).sum()).collect();
     let top = axis_max(totals.iter().copied().max().unwrap_or(0) as f64);
     draw(460, |root| {
-        let mut chart = columns(root, &labels, top, (x_desc, y_desc))?;
+        let mut chart = column_chart(root, &labels, top, (x_desc, y_desc))?;
         let mut base = vec![0i64; n];
         for (k, (name, values)) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
@@ -282,25 +297,7 @@ pub fn spans(x_desc: &str, rows: &[String], spans: &[Span], kinds: &[&str], x_en
     let n = rows.len();
     let labels: Vec<String> = rows.iter().rev().map(|r| truncate(r, 34)).collect();
     draw(110 + 24 * n as u32, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(260)
-            .build_cartesian_2d(0f64..x_end.max(1.0), (0usize..n).into_segmented())
-            .map_err(fail)?;
-        chart
-            .configure_mesh()
-            .max_light_lines(1)
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| segment_label(&labels, v))
-            .x_labels(8)
-            .x_label_formatter(&|v| axis_number(*v))
-            .x_desc(x_desc)
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 15))
-            .draw()
-            .map_err(fail)?;
+        let mut chart = row_chart(root, &labels, x_end.max(1.0), x_desc, (260, 13))?;
         for (k, kind) in kinds.iter().enumerate() {
             let color = status_color(kind);
             let shapes: Vec<_> = spans
