@@ -77,8 +77,10 @@ and your own credentials to size a real crawl.
 
 - **Listing** (\`GET /repositories?since=\`): one request per 100 *assigned* ids, public or not,
   so the whole id space is about 12 million core requests whatever the density.
-- **Metadata detail** (GraphQL \`nodes(ids:)\`): one point per 100 public repositories, on the
-  separate GraphQL budget, so it runs beside the listing rather than after it.
+- **Metadata detail** (GraphQL \`nodes(ids:)\`): one point per 149 public repositories (GitHub
+  rounds a query's requests / 100 to the nearest point, and the detail pages one connection per
+  repository, its topics), on the separate GraphQL budget, so it runs beside the listing rather
+  than after it.
 - **Budgets**: a token or GitHub App installation has 5,000 core requests and 5,000 GraphQL points
   an hour (installations on GitHub Enterprise Cloud: 15,000). The planner sizes shards so that
   each job finishes within \`--job-hours\` (5.5 by default; hosted runners stop at 6) using its
@@ -112,7 +114,7 @@ $(row "one day of new ids, 1 token" --source "$day")
 $(row "one day of new ids, 5 installations" --source "$day" --credentials 5)
 
 **Changed repositories**, with \`--source refresh:DB\`: see "Daily refresh of a crawled
-database" below (a point per 100 repositories to check them, the changed ones collected).
+database" below (a point per 300 repositories to check them, the changed ones collected).
 
 **Re-listing instead.** \`crawl --previous DB\` sends every listing page with its stored ETag;
 GitHub answers unchanged pages with 304, which does not count against the rate limit. The daily
@@ -125,9 +127,9 @@ budget: 12 million requests at 16 in flight and 200 ms each is about 42 hours on
 **Refreshing every repository's detail** (stars, pushes, topics) costs the GraphQL side of a full
 crawl again: ${graphql} points, $(awk -v g="$graphql_n" 'BEGIN { printf "%.0f", g / 5000 }') credential-hours a day, so about
 $(awk -v g="$graphql_n" 'BEGIN { printf "%.0f", g / 5000 / 24 + 0.5 }') installations spending their GraphQL budget around the clock. A refresh needs no listing and
-checks every repository for less than that (one point per 100 for the check's few fields against
-about 2.5 for the detail query with its topics, measured under GitHub's cost formula on the
-simulated GitHub), then fetches the detail of the changed ones only.
+checks every repository for less than that (one point per 300 for the check's few fields, which
+page no connection, against one per 149 for the detail query with its topics, under GitHub's
+cost formula), then fetches the detail of the changed ones only.
 
 ## Deep collection
 
@@ -148,8 +150,8 @@ $(deep_row "all of them" --source "$all" --collect metadata,pulls,issues,runs,co
 
 ## Daily refresh of a crawled database
 
-\`--source refresh:DB\` checks every repository of a merged database (one GraphQL point per 100,
-two with streams) and collects only the changed ones, their streams from where the database left
+\`--source refresh:DB\` checks every repository of a merged database (one GraphQL point per 300,
+per 74 with streams) and collects only the changed ones, their streams from where the database left
 off. Per 1,000 repositories of the database, from \`plan --dry-run --source refresh:DB --churn F\`
 (a 100,000-repository database made by the script; the id space above it, the new repositories,
 is the "one day of new ids" row below), and for 400 million:

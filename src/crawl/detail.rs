@@ -1,18 +1,16 @@
 //! Repository detail through GraphQL: rows waiting for detail (`detail_fetched_at IS NULL`) are
-//! fetched 100 node ids per query. A node that comes back `null` with an error (deleted since it
-//! was listed, blocked, private now) becomes a tombstone; the other 99 are stored. Rows wait in
+//! fetched by node id, as many per query as one point buys (149: see `packing`). A node that comes
+//! back `null` with an error (deleted since it was listed, blocked, private now) becomes a
+//! tombstone; the others are stored. Rows wait in
 //! the database, not in memory, so a kill between listing and detail loses nothing.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::github::RequestKind;
 use crate::github::graphql::GraphqlError;
 use crate::store::{RepositoryRow, Store, Tombstone};
 
-use super::{CrawlError, ItemOutcome, Progress, ShardContext};
-
-/// Repositories per detail query: GitHub's limit of ids per `nodes(ids:)` query.
-pub const BATCH: usize = crate::github::graphql::NODES_PER_QUERY;
+use super::{CrawlError, ItemOutcome, Progress, ShardContext, packing};
 
 /// The repository fields every detail query asks for (DESIGN.md §5's repository columns).
 pub(super) const FIELDS: &str = "id databaseId nameWithOwner name owner { login } description
@@ -42,11 +40,9 @@ pub(super) fn fields(context: &ShardContext<'_>) -> String {
     fields
 }
 
-/// The detail query: `fields` of up to 100 repositories by node id.
-pub(super) fn detail_query(fields: &str) -> String {
-    format!(
-        "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {fields}\n    }}\n  }}\n}}"
-    )
+/// Repositories per detail query (and so how many wait before one is sent): what one point buys.
+pub(super) fn batch(context: &ShardContext<'_>) -> u64 {
+    context.packing.batch(&fields(context)) as u64
 }
 
 /// Fetches detail until at most `keep` rows wait (full batches only, unless `keep` is 0).
@@ -57,16 +53,18 @@ pub(super) async fn drain(
     progress: &mut Progress,
     keep: u64,
 ) -> Result<Option<ItemOutcome>, CrawlError> {
+    let fields = fields(context);
     while store.pending_detail_count()? > keep {
-        let batch = store.pending_detail(BATCH)?;
+        let batch = store.pending_detail(context.packing.batch(&fields))?;
         let ids: Vec<&str> = batch.iter().filter_map(|(_, node)| node.as_deref()).collect();
-        let query = detail_query(&fields(context));
-        let query = context.github.graphql(&query, json!({ "ids": ids }), RequestKind::RepositoryDetail);
+        let query = packing::nodes_query(&fields, ids.len());
+        let query = context.github.graphql(&query, packing::variables(&ids), RequestKind::RepositoryDetail);
         let Some(response) = progress.before_deadline(query).await else {
             return Ok(Some(ItemOutcome::Deadline));
         };
         let mut response = response?;
         let nodes = answered_nodes(context, &mut response, ids.len())?;
+        context.packing.check_cost(progress.shard(), ids.len(), &fields, &response.records);
         let now = crate::time::now_rfc3339();
         let mut rows = Vec::with_capacity(batch.len());
         let mut streams = crate::store::StreamStart::default();
@@ -108,30 +106,31 @@ pub(super) async fn drain(
     Ok(None)
 }
 
-/// The `nodes` of a `nodes(ids:)` answer, one per id asked (`null` for a gone one); any other
-/// number is an error, and the answer's requests go to the failed-request ledger.
+/// The nodes of a packed `nodes(ids:)` answer, one per id asked (`null` for a gone one); any
+/// other number is an error, and the answer's requests go to the failed-request ledger.
 pub(super) fn answered_nodes(
     context: &ShardContext<'_>,
     response: &mut crate::github::graphql::GraphqlResponse,
     asked: usize,
 ) -> Result<Vec<Value>, CrawlError> {
-    let nodes = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
-    if nodes.len() != asked {
-        crate::github::ledger::spill(std::mem::take(&mut response.records));
-        return Err(crate::github::GithubError::Unexpected {
-            url: context.github.graphql_url().to_string(),
-            reason: format!("asked for {asked} nodes, got {}", nodes.len()),
+    match packing::answers(&response.data, asked) {
+        Some(nodes) => Ok(nodes),
+        None => {
+            crate::github::ledger::spill(std::mem::take(&mut response.records));
+            Err(crate::github::GithubError::Unexpected {
+                url: context.github.graphql_url().to_string(),
+                reason: format!("asked for {asked} nodes, got a different number"),
+            }
+            .into())
         }
-        .into());
     }
-    Ok(nodes)
 }
 
 /// Why node `index` came back null, from the errors array (`not_found` when GitHub says nothing).
 pub(super) fn reason(errors: &[GraphqlError], index: usize) -> String {
     errors
         .iter()
-        .find(|e| e.index_in("nodes") == Some(index))
+        .find(|e| packing::error_index(e) == Some(index))
         .and_then(|e| e.kind.clone())
         .unwrap_or_else(|| "NOT_FOUND".into())
         .to_ascii_lowercase()
@@ -183,6 +182,7 @@ pub(super) fn row(id: u64, node: &Value, now: &str) -> RepositoryRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn code_asks_for_the_head_commits_date_in_the_same_selection() {

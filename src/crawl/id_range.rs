@@ -109,7 +109,7 @@ pub(super) async fn crawl(
             format!("at id {next} of {from}..{to} ({percent:.1}%)")
         });
         if context.detail {
-            let keep = detail::BATCH as u64 - 1;
+            let keep = detail::batch(context) - 1;
             if listing_done {
                 if let Some(outcome) = super::drain(context, store, progress, keep).await? {
                     return Ok(outcome);

@@ -7,6 +7,7 @@ pub(crate) mod code;
 mod detail;
 mod id_range;
 mod names;
+pub(crate) mod packing;
 mod paged;
 mod progress;
 mod refresh;
@@ -50,6 +51,8 @@ pub(crate) struct ShardContext<'a> {
     pub files: bool,
     /// Snapshots and archives of each detailed repository's head, when collected.
     pub code: Option<code::Code>,
+    /// How many repositories a GraphQL query asks for.
+    pub packing: packing::Packing,
 }
 
 /// Fetches what listed repositories still wait for (their detail, then their streams) until at
@@ -289,6 +292,7 @@ pub async fn crawl(github: &GitHub, request: &CrawlRequest) -> Result<CrawlSumma
         streams,
         files: manifest.collect.contains(&crate::plan::Collect::Files),
         code,
+        packing: packing::Packing::default(),
     };
     let deadline = request
         .deadline

@@ -1,17 +1,17 @@
-//! Known repositories, looked up 100 per GraphQL query with their detail: by name (`repos:FILE`,
+//! Known repositories, looked up with their detail, as many per GraphQL query as one point buys: by name (`repos:FILE`,
 //! aliased `repository(owner:, name:)` fields) or by node id (`db:FILE`, `nodes(ids:)`). A name
 //! GitHub cannot resolve is recorded in `missing_repositories`, a node id that comes back null
 //! becomes a tombstone; the others in the batch are kept. The cursor is the number done. Their
 //! streams follow, like those of listed repositories.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::github::RequestKind;
 use crate::github::graphql::literal;
 use crate::store::{Lookup, Store, Tombstone, WorkStatus};
 
-use super::detail::{BATCH, detail_query, fields, row};
-use super::{CrawlError, ItemOutcome, Progress, ShardContext};
+use super::detail::{fields, row};
+use super::{CrawlError, ItemOutcome, Progress, ShardContext, packing};
 
 /// What an item looks up.
 #[derive(Clone, Copy, Debug)]
@@ -67,11 +67,11 @@ impl Found {
     }
 }
 
-/// The reason GitHub gives for the entry at `path` (`NOT_FOUND` when it says nothing).
-fn reason(errors: &[crate::github::graphql::GraphqlError], matches: impl Fn(&[Value]) -> bool) -> String {
+/// The reason GitHub gives for the name aliased `alias` (`NOT_FOUND` when it says nothing).
+fn reason(errors: &[crate::github::graphql::GraphqlError], alias: &str) -> String {
     errors
         .iter()
-        .find(|e| matches(&e.path))
+        .find(|e| e.path.first().and_then(Value::as_str) == Some(alias))
         .and_then(|e| e.kind.clone())
         .unwrap_or_else(|| "NOT_FOUND".into())
         .to_ascii_lowercase()
@@ -89,19 +89,20 @@ pub(super) async fn crawl(
     let mut done: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
     let fields = fields(context);
     while done < wanted.len() {
-        let end = (done + BATCH).min(wanted.len());
+        let end = (done + context.packing.batch(&fields)).min(wanted.len());
         let (text, variables, kind) = match wanted {
             Wanted::Names(names) => (query(&names[done..end], &fields), Value::Null, RequestKind::RepositoryLookup),
             Wanted::Nodes(nodes) => {
                 let ids: Vec<&str> = nodes[done..end].iter().map(|(_, node)| node.as_str()).collect();
-                (detail_query(&fields), json!({ "ids": ids }), RequestKind::RepositoryDetail)
+                (packing::nodes_query(&fields, ids.len()), packing::variables(&ids), RequestKind::RepositoryDetail)
             }
         };
         let lookup = context.github.graphql(&text, variables, kind);
         let Some(response) = progress.before_deadline(lookup).await else {
             return Ok(ItemOutcome::Deadline);
         };
-        let response = response?;
+        let mut response = response?;
+        context.packing.check_cost(progress.shard(), end - done, &fields, &response.records);
         let now = crate::time::now_rfc3339();
         let mut found = Found::default();
         match wanted {
@@ -111,15 +112,14 @@ pub(super) async fn crawl(
                     match response.data.get(&alias).filter(|node| !node.is_null()) {
                         Some(node) => found.add(context, node, &now)?,
                         None => {
-                            let why =
-                                reason(&response.errors, |path| path.first().and_then(Value::as_str) == Some(&alias));
+                            let why = reason(&response.errors, &alias);
                             found.missing.push((name.clone(), why));
                         }
                     }
                 }
             }
             Wanted::Nodes(nodes) => {
-                let answers = response.data.get("nodes").and_then(Value::as_array).cloned().unwrap_or_default();
+                let answers = super::detail::answered_nodes(context, &mut response, end - done)?;
                 for (i, (id, node_id)) in nodes[done..end].iter().enumerate() {
                     match answers.get(i).filter(|node| !node.is_null()) {
                         Some(node) => found.add(context, node, &now)?,
@@ -127,10 +127,7 @@ pub(super) async fn crawl(
                             id: *id,
                             node_id: Some(node_id.clone()),
                             full_name: None,
-                            reason: reason(&response.errors, |path| {
-                                path.first().and_then(Value::as_str) == Some("nodes")
-                                    && path.get(1).and_then(Value::as_u64) == Some(i as u64)
-                            }),
+                            reason: super::detail::reason(&response.errors, i),
                             observed_at: now.clone(),
                         }),
                     }
@@ -149,7 +146,7 @@ pub(super) async fn crawl(
         store.commit_lookup(progress.shard(), idx, &lookup)?;
         let absent = (found.missing.len() + found.gone.len()) as u64;
         progress.detail(found.rows.len() as u64, absent, &response.records);
-        if let Some(outcome) = super::drain(context, store, progress, BATCH as u64 - 1).await? {
+        if let Some(outcome) = super::drain(context, store, progress, super::detail::batch(context) - 1).await? {
             return Ok(outcome);
         }
     }

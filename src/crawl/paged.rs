@@ -128,7 +128,7 @@ pub(super) async fn crawl(
         )?;
         progress.page(rows.len() as u64, &response.records, || format!("page {page} of {item}"));
         if context.detail
-            && let Some(outcome) = super::drain(context, store, progress, detail::BATCH as u64 - 1).await?
+            && let Some(outcome) = super::drain(context, store, progress, detail::batch(context) - 1).await?
         {
             return Ok(outcome);
         }

@@ -1,7 +1,7 @@
 //! A refresh's check: the repositories of an earlier database (given to the crawl as
-//! `--previous`), asked 100 per GraphQL `nodes(ids:)` query for only what tells a change (push
-//! time, update time, name, description, archived, stars, forks, the default branch's head and its
-//! commit count: about one point per 100). Each gets its `daily_repository_changes` row; a changed
+//! `--previous`), asked by GraphQL `nodes(ids:)` for only what tells a change (push time, update
+//! time, name, description, archived, stars, forks, the default branch's head and its commit
+//! count). None of that pages a connection, so one point checks 300 repositories (`packing`). Each gets its `daily_repository_changes` row; a changed
 //! one is stored as a stub (its earlier row, detail to fetch again), so the usual detail and
 //! streams (incremental against the earlier database) collect it; a gone one becomes a tombstone.
 //! Unchanged repositories cost nothing more: merge carries their rows over from the earlier
@@ -9,29 +9,26 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::github::RequestKind;
 use crate::store::{Check, DailyChange, RepositoryRow, Store, Tombstone, WorkStatus};
 
-use super::detail::BATCH;
-use super::{CrawlError, ItemOutcome, Progress, ShardContext};
+use super::{CrawlError, ItemOutcome, Progress, ShardContext, packing};
 
 /// What the check asks of each repository.
 const SIGNALS: &str = "databaseId nameWithOwner description isArchived pushedAt updatedAt stargazerCount forkCount
       defaultBranchRef { target { oid ... on Commit { history { totalCount } } } }";
 
-/// The check query; with streams collected it also asks for their signals (the newest issue and
-/// pull request: one request per repository and connection, so two points per 100).
-fn query(context: &ShardContext<'_>) -> String {
-    let signals = if context.streams.is_empty() {
+/// What the check asks of each repository; with streams collected it also asks for their
+/// signals (the newest issue and pull request: one request per repository and connection, so 74
+/// repositories a point).
+fn signals(context: &ShardContext<'_>) -> String {
+    if context.streams.is_empty() {
         SIGNALS.to_string()
     } else {
         format!("{SIGNALS}\n      {}", super::streams::spec::DETAIL_SIGNALS)
-    };
-    format!(
-        "query($ids: [ID!]!) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  nodes(ids: $ids) {{\n    __typename\n    ... on Repository {{\n      {signals}\n    }}\n  }}\n}}"
-    )
+    }
 }
 
 /// Checks `repos` from position `cursor`, then collects the changed ones.
@@ -46,17 +43,19 @@ pub(super) async fn crawl(
 ) -> Result<ItemOutcome, CrawlError> {
     let previous = context.previous.ok_or(CrawlError::RefreshWithoutPrevious)?;
     let mut done: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
-    let text = query(context);
+    let signals = signals(context);
     while done < repos.len() {
-        let end = (done + BATCH).min(repos.len());
+        let end = (done + context.packing.batch(&signals)).min(repos.len());
         let batch = &repos[done..end];
         let ids: Vec<&str> = batch.iter().map(|(_, node)| node.as_str()).collect();
-        let check = context.github.graphql(&text, json!({ "ids": ids }), RequestKind::RepositoryCheck);
+        let text = packing::nodes_query(&signals, ids.len());
+        let check = context.github.graphql(&text, packing::variables(&ids), RequestKind::RepositoryCheck);
         let Some(response) = progress.before_deadline(check).await else {
             return Ok(ItemOutcome::Deadline);
         };
         let mut response = response?;
         let answers = super::detail::answered_nodes(context, &mut response, batch.len())?;
+        context.packing.check_cost(progress.shard(), batch.len(), &signals, &response.records);
         let now = crate::time::now_rfc3339();
         let Classified { stubs, mut changes, gone } = {
             let previous = previous.lock().expect("previous lock");
@@ -82,7 +81,7 @@ pub(super) async fn crawl(
         let check = Check { stubs: &stubs, changes: &changes, gone: &gone, cursor: done, records: &records };
         store.commit_check(progress.shard(), idx, &check)?;
         progress.checked(changes.len() as u64, stubs.len() as u64, gone.len() as u64, &records);
-        if let Some(outcome) = super::drain(context, store, progress, BATCH as u64 - 1).await? {
+        if let Some(outcome) = super::drain(context, store, progress, super::detail::batch(context) - 1).await? {
             return Ok(outcome);
         }
     }
@@ -263,6 +262,7 @@ fn stub(id: u64, node_id: &str, node: &Value, before: Option<&RepositoryRow>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn earlier() -> RepositoryRow {
         RepositoryRow {

@@ -114,7 +114,7 @@ pub enum WorkItem {
         /// The user's login.
         login: String,
     },
-    /// Named repositories (`owner/name`), looked up 100 per GraphQL query.
+    /// Named repositories (`owner/name`), looked up by GraphQL with their detail.
     RepoNames {
         /// The names.
         names: Vec<String>,
@@ -126,7 +126,7 @@ pub enum WorkItem {
         repos: Vec<(u64, String)>,
     },
     /// Known repositories (`[id, node id]`, from the database a refresh starts from), checked
-    /// 100 per GraphQL query for the signals of a change; only the changed ones are collected.
+    /// by GraphQL for the signals of a change; only the changed ones are collected.
     Refresh {
         /// The refresh's day (`YYYY-MM-DD`): the key of its `daily_repository_changes` rows.
         date: String,

@@ -716,7 +716,13 @@ fn id_work(model: &Model, from: u64, to: u64) -> Work {
     } else {
         (model.repositories(from, to), model.pages(from, to))
     };
-    Work { repositories, core: pages.ceil(), graphql: (repositories / 100.0).ceil(), search: 0.0 }
+    Work { repositories, core: pages.ceil(), graphql: detail_points(repositories), search: 0.0 }
+}
+
+/// GraphQL points for the detail of `n` repositories: one per query of what a point buys (149,
+/// one paged connection each: the topics).
+fn detail_points(n: f64) -> f64 {
+    (n / crate::crawl::packing::per_point(1) as f64).ceil()
 }
 
 /// The indivisible pieces of work of a non-id source, with their estimated cost.
@@ -730,7 +736,7 @@ fn units(
     let search_work = |count: f64| Work {
         repositories: count,
         core: 0.0,
-        graphql: (count / 100.0).ceil(),
+        graphql: detail_points(count),
         search: (count / 100.0).ceil().max(1.0),
     };
     let listing = Work { repositories: 100.0, core: 2.0, graphql: 1.0, search: 0.0 };
@@ -787,7 +793,7 @@ fn units(
                 let n = names.len() as f64;
                 (
                     WorkItem::RepoNames { names: names.to_vec() },
-                    Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil(), search: 0.0 },
+                    Work { repositories: n, core: 0.0, graphql: detail_points(n), search: 0.0 },
                 )
             })
             .collect(),
@@ -820,14 +826,14 @@ const DISCOVERY_IDS: u64 = 100_000;
 /// The share of repositories a refresh's estimate assumes changed, unless `--churn` says.
 pub const DEFAULT_CHURN: f64 = 0.05;
 
-/// The work of checking `n` repositories for changes, 100 per GraphQL query: a point each, two
-/// when streams are collected (the newest issue and pull request: a request per repository and
-/// connection, measured at two points per 100 under GitHub's formula). The
-/// changed ones' collection comes on top ([`estimate::DeepProfile::per_changed_repository`]).
+/// The work of checking `n` repositories for changes: the check pages no connection, so a point
+/// checks 300; with streams collected it also asks for the newest issue and pull request (a
+/// request per repository and connection under GitHub's formula), 74 a point. The changed ones'
+/// collection comes on top ([`estimate::DeepProfile::per_changed_repository`]).
 fn check_work(n: usize, streams: bool) -> Work {
     let n = n as f64;
-    let points = if streams { 2.0 } else { 1.0 };
-    Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil() * points, search: 0.0 }
+    let per_point = crate::crawl::packing::per_point(if streams { 2 } else { 0 }) as f64;
+    Work { repositories: n, core: 0.0, graphql: (n / per_point).ceil(), search: 0.0 }
 }
 
 /// True when an earlier database holds a crawl of the id space (an `ids:` plan), whose refresh
@@ -851,10 +857,10 @@ fn highest_id(conn: &rusqlite::Connection, path: &Path) -> Result<u64, PlanError
     .map_err(|e| fail(format!("cannot read its highest id ({e})")))
 }
 
-/// The work of looking up `n` repositories, 100 per GraphQL query.
+/// The work of looking up `n` repositories with their detail.
 fn lookup_work(n: usize) -> Work {
     let n = n as f64;
-    Work { repositories: n, core: 0.0, graphql: (n / 100.0).ceil(), search: 0.0 }
+    Work { repositories: n, core: 0.0, graphql: detail_points(n), search: 0.0 }
 }
 
 /// Deals units to `count` shards, largest first, each to the least loaded shard (ties: the lower

@@ -4,24 +4,28 @@
 //! a Repository with the name 'o/n'.") for unknown, hidden and deleted
 //! repositories; names match case-insensitively (see `graphql/resolve_root.rs`).
 //! A lookup without `owner` or `name` is a validation error (no data), as on
-//! GitHub (`graphql/validate.rs`). fakehub allows at most
-//! [`crate::graphql::MAX_NODES`] lookups per query, like node ids: more is
-//! `data: null` and one error.
+//! GitHub (`graphql/validate.rs`). GitHub documents no cap on lookups per
+//! query (their cost is the formula's: one request per paged connection of
+//! each); what it has is a timeout for queries too big to answer in time.
+//! fakehub stands in for that with [`MAX_LOOKUPS`]: more is `data: null` and
+//! one error.
 
-use crate::graphql::MAX_NODES;
+/// Most `repository` lookups fakehub answers in one query (GitHub's timeout, which has no
+/// documented size, made definite).
+pub(crate) const MAX_LOOKUPS: usize = 500;
 use graphql_parser::query::Field;
 use serde_json::{Value, json};
 
 /// The refusal body when there are too many lookups.
 pub(crate) fn check_count(lookups: &[&Field<'static, String>]) -> Result<(), Value> {
-    if lookups.len() <= MAX_NODES {
+    if lookups.len() <= MAX_LOOKUPS {
         return Ok(());
     }
-    let extra = lookups[MAX_NODES];
+    let extra = lookups[MAX_LOOKUPS];
     let key = extra.alias.as_deref().unwrap_or(&extra.name);
     Err(json!({"data": null, "errors": [{
         "path": [key],
         "locations": [{"line": extra.position.line, "column": extra.position.column}],
-        "message": format!("fakehub allows at most {MAX_NODES} repository lookups per query, like node ids; this one has {}.", lookups.len())
+        "message": format!("fakehub answers at most {MAX_LOOKUPS} repository lookups per query (its stand-in for GitHub's timeout); this one has {}.", lookups.len())
     }]}))
 }
