@@ -238,8 +238,13 @@ pub fn outlook(total: Work, largest_shard: Work, shards: u32, max_jobs: u32, cap
     }
 }
 
+/// The least budget a shard is given when the time allows fewer shards: each shard's ends cut a
+/// listing page and a detail query in two (about 1.5 units measured), so 75 keeps that under 2%.
+pub const MIN_SHARD_UNITS: f64 = 75.0;
+
 /// The shard count that lets each job finish in time: enough shards that a job's share of the
-/// work, at its share of the budget, fits in `job_hours`, and at least one per running job.
+/// work, at its share of the budget, fits in `job_hours`, and one per running job where each
+/// still gets [`MIN_SHARD_UNITS`] (a small crawl is not cut into pieces its ends would waste).
 pub fn shards_needed(total: Work, capacity: Capacity, units: u32) -> u32 {
     let rph = f64::from(capacity.requests_per_hour.max(1));
     let credentials = f64::from(capacity.credentials.max(1));
@@ -247,7 +252,8 @@ pub fn shards_needed(total: Work, capacity: Capacity, units: u32) -> u32 {
     let hours = total.credential_hours(rph);
     // Jobs beyond `parallel` wait their turn, so only then does a smaller shard shorten a job.
     let for_time = (hours * f64::from(parallel) / credentials / capacity.job_hours.max(0.1)).ceil() as u32;
-    for_time.max(parallel.min(units)).min(units).max(1)
+    let worth_cutting = ((total.core + total.graphql + total.search) / MIN_SHARD_UNITS).floor() as u32;
+    for_time.max(parallel.min(worth_cutting)).min(units).max(1)
 }
 
 fn round(hours: f64) -> f64 {
@@ -292,8 +298,14 @@ mod tests {
     #[test]
     fn small_work_uses_one_shard_per_running_job_at_most() {
         let total = Work { core: 100.0, ..Work::default() };
-        assert_eq!(shards_needed(total, capacity(1, 20), 3), 3);
-        assert_eq!(shards_needed(total, capacity(1, 20), 1000), 20);
+        // 100 units are not worth two shards: their ends would waste 3%.
+        assert_eq!(shards_needed(total, capacity(1, 20), 3), 1);
+        assert_eq!(shards_needed(total, capacity(1, 20), 1000), 1);
+        let larger = Work { core: 400.0, graphql: 100.0, ..Work::default() };
+        assert_eq!(shards_needed(larger, capacity(1, 20), 1000), 6);
+        assert_eq!(shards_needed(larger, capacity(1, 20), 3), 3);
+        let large = Work { core: 10_000.0, ..Work::default() };
+        assert_eq!(shards_needed(large, capacity(1, 20), 1000), 20);
         let forecast = outlook(total, total, 1, 256, capacity(1, 20));
         assert_eq!((forecast.waves, forecast.jobs_fit), (1, true));
         assert_eq!(outlook(total, total, 1024, 256, capacity(1, 20)).waves, 4);

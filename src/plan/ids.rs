@@ -131,6 +131,8 @@ pub struct Model<'a> {
     anchors: Vec<(u64, f64)>,
     from: u64,
     to: u64,
+    /// Public repositories per full listing page, when listing pages follow the counts.
+    public_per_page: Option<f64>,
 }
 
 impl<'a> Model<'a> {
@@ -147,7 +149,15 @@ impl<'a> Model<'a> {
             highest = highest.max(below);
             calibrated.push((id, highest as f64));
         }
-        Model { samples, anchors: calibrated, from, to }
+        Model { samples, anchors: calibrated, from, to, public_per_page: None }
+    }
+
+    /// Listing pages follow the counts at `public_per_page` public repositories a page, rather
+    /// than the probes' spans: for a range planned from a first look only, where two probes would
+    /// misjudge the spans of a density that varies 30x, but not the share of public repositories.
+    pub fn with_public_per_page(mut self, public_per_page: Option<f64>) -> Model<'a> {
+        self.public_per_page = public_per_page.filter(|p| *p >= 1.0);
+        self
     }
 
     /// Estimated public repositories in `[from, x)` of the modelled range.
@@ -170,7 +180,10 @@ impl<'a> Model<'a> {
 
     /// Estimated listing pages for `[a, b)` (pages follow assigned ids, which counts do not see).
     pub fn pages(&self, a: u64, b: u64) -> f64 {
-        estimate_pages(self.samples, a, b)
+        match self.public_per_page {
+            Some(per_page) if self.anchors.len() > 1 => self.repositories(a, b) / per_page,
+            _ => estimate_pages(self.samples, a, b),
+        }
     }
 
     /// The smallest id whose `below` reaches `mass`.
@@ -261,6 +274,21 @@ mod tests {
             samples.sort_by_key(|s| s.since);
         }
         samples
+    }
+
+    #[test]
+    fn with_a_count_and_the_public_share_pages_follow_the_count() {
+        // A dark page (few public ids over a short span) would make the probes' spans say 100
+        // pages; the count says 5,000 repositories at 70 a full page.
+        let samples = [Sample { since: 0, end: 100, public: 5 }];
+        let anchors = [Anchor { id: 10_000, below: 5_000 }];
+        let probed = Model::new(&samples, &anchors, 0, 10_000);
+        assert_eq!(probed.pages(0, 10_000), 100.0);
+        let counted = probed.clone().with_public_per_page(Some(70.0));
+        assert!((counted.pages(0, 10_000) - 5_000.0 / 70.0).abs() < 1e-9);
+        // Without a count the share says nothing: the probes' spans it is.
+        let uncounted = Model::new(&samples, &[], 0, 10_000).with_public_per_page(Some(70.0));
+        assert_eq!(uncounted.pages(0, 10_000), 100.0);
     }
 
     #[test]

@@ -157,6 +157,9 @@ pub struct Facts {
     pub samples: Vec<Sample>,
     /// Search counts of the repositories below ids of the range.
     pub anchors: Vec<Anchor>,
+    /// Public repositories per full listing page, when a first look was all of the planning
+    /// (listing pages then follow the count, see [`ids::Model::with_public_per_page`]).
+    pub public_per_page: Option<f64>,
     /// Search slices of at most 1,000 results.
     pub slices: Vec<Slice>,
     /// Search slices that could not be cut small enough.
@@ -363,19 +366,28 @@ async fn calibrated_samples(
     facts: &mut Facts,
 ) -> Result<(), PlanError> {
     let sent_before = github.requests_sent();
+    // The clock at the end of the range: the newest repository (open range) or the first one
+    // past it, so counts up to `end` neither miss the newest nor take in what lies beyond.
+    let last = if facts.id_end == Some(end) { end.saturating_sub(2) } else { end - 1 };
+    let deep = deep_per_repository(&request.collect, None);
     // Planning scales with the crawl: it spends at most PLANNING_SHARE of what the crawl is
     // estimated to spend (from a first look at the range), so a small crawl is planned with a
     // few probes and uneven shards, and a large one gets the probes and counts its balance needs.
-    // The first look: the start and the middle of the range (the density varies 30x over
-    // GitHub's id space, so one end alone misjudges it), unless earlier probes saw inside it.
-    if request.scale_planning && !known.iter().any(|p| p.sample.since < end) {
-        let (start, middle) = (from.saturating_sub(1), from + (end - from) / 2);
-        let (a, b) = tokio::join!(probe::probe(github, start), probe::probe(github, middle));
-        known.extend([a?, b?]);
-    }
+    let mut counted = None;
+    let mut public_per_page = None;
+    let crawl = if request.scale_planning {
+        let look = first_look(github, (from, end, last), &mut known).await?;
+        let crawl = look.work.with_deep(&deep);
+        counted = look.count;
+        public_per_page = look.public_per_page;
+        crawl
+    } else {
+        let samples: Vec<Sample> = known.iter().map(|p| p.sample).filter(|s| s.since < end).collect();
+        id_work(&Model::new(&samples, &[], from, end), from, end).with_deep(&deep)
+    };
     let first_look: Vec<Sample> = known.iter().map(|p| p.sample).filter(|s| s.since < end).collect();
-    let crawl = id_work(&Model::new(&first_look, &[], from, end), from, end)
-        .with_deep(&deep_per_repository(&request.collect, None));
+    // One shard has no cut to place: the first look is all the planning it needs.
+    let one_shard = request.scale_planning && shard_count(request, crawl) <= 1;
     let allowance = ((crawl.core + crawl.graphql) * PLANNING_SHARE) as u64;
     let looked = github.requests_sent();
     let spent = spent + (looked - sent_before);
@@ -388,32 +400,103 @@ async fn calibrated_samples(
     if let Some(shards) = request.shards {
         probes = probes.min(2 + 2 * u64::from(shards));
     }
+    if one_shard {
+        probes = 0;
+    }
     tracing::debug!(estimated_units = crawl.core + crawl.graphql, allowance, spent, probes, "planning budget");
     if probes == 0 {
         let mut samples = first_look;
         samples.sort_by_key(|s| s.since);
         samples.dedup_by_key(|s| s.since);
         facts.samples = samples;
+        facts.anchors = counted.map(|c| c.anchors).unwrap_or_default();
+        facts.public_per_page = public_per_page;
         return Ok(());
     }
     let (samples, mut edges) = probe::sample_density(github, from, end, probes, known).await?;
     facts.samples = samples;
     if left() < 4 || edges.is_empty() {
+        facts.anchors = counted.map(|c| c.anchors).unwrap_or_default();
         return Ok(());
     }
-    // The clock at the end of the range: the newest repository (open range) or the first one
-    // past it, so counts up to `end` neither miss the newest nor take in what lies beyond.
-    let last = if facts.id_end == Some(end) { end.saturating_sub(2) } else { end - 1 };
-    edges.extend(probe::probe(github, last).await?.edges);
-    let timeline = calibrate::timeline(github, &edges).await?;
-    let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
-    facts.anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
+    let (mut counter, anchors) = match counted {
+        // The first look counted the range already; its timeline takes the new edges.
+        Some(Counted { edges: earlier, anchors }) => {
+            edges.extend(earlier);
+            let timeline = calibrate::timeline(github, &edges).await?;
+            (calibrate::Counter::new(Arc::clone(github), timeline, from, end), anchors)
+        }
+        None => {
+            edges.extend(probe::probe(github, last).await?.edges);
+            let timeline = calibrate::timeline(github, &edges).await?;
+            let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
+            let anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
+            (counter, anchors)
+        }
+    };
+    facts.anchors = anchors;
     let model = Model::new(&facts.samples, &facts.anchors, from, end);
-    let shards = id_shard_count(request, &model, &deep_per_repository(&request.collect, None));
+    let shards = id_shard_count(request, &model, &deep);
     // About three counts settle a cut; more only where the budget allows and cuts remain.
     let per_cut = 6 * u64::from(shards.saturating_sub(1));
     counter.refine(&facts.samples, &mut facts.anchors, shards, left().min(per_cut)).await?;
     Ok(())
+}
+
+/// What a first look at a range found: the crawl's estimated work and, when it could count, the
+/// edges it timed, the count's anchors and the public repositories per full listing page.
+struct FirstLook {
+    work: Work,
+    count: Option<Counted>,
+    public_per_page: Option<f64>,
+}
+
+/// A first look's count: the repositories whose creation times it read, and its anchors.
+struct Counted {
+    edges: Vec<(u64, String)>,
+    anchors: Vec<Anchor>,
+}
+
+/// A first look at `[from, end)`: a probe at its start and one past its end (unless earlier probes
+/// saw inside it) and, with a token, one search count of everything in it (the probed
+/// repositories' creation times from one GraphQL query). The density between probes varies 30x
+/// over GitHub's id space, so probes alone misjudge a range's size several times over; the count
+/// is exact, and the listing pages follow from it and the share of public repositories on the
+/// full probed pages. Three units and a search.
+async fn first_look(
+    github: &Arc<GitHub>,
+    (from, end, last): (u64, u64, u64),
+    known: &mut Vec<probe::Probe>,
+) -> Result<FirstLook, PlanError> {
+    if !known.iter().any(|p| p.sample.since < end) {
+        let (a, b) = tokio::join!(probe::probe(github, from.saturating_sub(1)), probe::probe(github, last));
+        known.extend([a?, b?]);
+    }
+    let samples: Vec<Sample> = known.iter().map(|p| p.sample).filter(|s| s.since < end).collect();
+    let probed = id_work(&Model::new(&samples, &[], from, end), from, end);
+    if github.is_anonymous() {
+        // Timing the edges needs GraphQL, which needs a token: the probes' estimate it is.
+        return Ok(FirstLook { work: probed, count: None, public_per_page: None });
+    }
+    // Full pages (a next link) show the share of public repositories among assigned ids; the
+    // newest page of GitHub is partial.
+    let full: Vec<u64> = known.iter().filter(|p| p.more).map(|p| p.sample.public).collect();
+    if full.is_empty() {
+        return Ok(FirstLook { work: probed, count: None, public_per_page: None });
+    }
+    let public_per_page = (full.iter().sum::<u64>() as f64 / full.len() as f64).max(1.0);
+    let edges: Vec<(u64, String)> = known.iter().flat_map(|p| p.edges.iter().cloned()).collect();
+    let timeline = calibrate::timeline(github, &edges).await?;
+    let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
+    let anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
+    let repositories = anchors.iter().map(|a| a.below).max().unwrap_or(0) as f64;
+    let work = Work {
+        repositories,
+        core: (repositories / public_per_page).ceil(),
+        graphql: detail_points(repositories),
+        search: 0.0,
+    };
+    Ok(FirstLook { work, count: Some(Counted { edges, anchors }), public_per_page: Some(public_per_page) })
 }
 
 /// The most planning may spend, as a share of the crawl's estimated budget units.
@@ -422,8 +505,12 @@ pub const PLANNING_SHARE: f64 = 0.02;
 /// How many shards an id range is cut into: as asked, or as many as the estimate needs.
 fn id_shard_count(request: &PlanRequest, model: &Model, deep: &Work) -> u32 {
     let (from, to) = model.range();
+    shard_count(request, id_work(model, from, to).with_deep(deep))
+}
+
+/// How many shards `work` is cut into: as asked, or as many as it needs.
+fn shard_count(request: &PlanRequest, work: Work) -> u32 {
     let limit = request.max_jobs * request.max_waves;
-    let work = id_work(model, from, to).with_deep(deep);
     let count = request.shards.unwrap_or_else(|| estimate::shards_needed(work, request.capacity, limit));
     count.min(limit)
 }
@@ -578,7 +665,8 @@ pub fn make_plan(request: &PlanRequest, facts: &Facts) -> Result<Plan, PlanError
             if end <= *from {
                 return Err(invalid(request, format!("no repository exists at or after id {from}")));
             }
-            let model = Model::new(&facts.samples, &facts.anchors, *from, end);
+            let model =
+                Model::new(&facts.samples, &facts.anchors, *from, end).with_public_per_page(facts.public_per_page);
             let deep = deep_per_repository(&collect, facts.profile.as_ref());
             let bounds = model.cut(id_shard_count(request, &model, &deep));
             bounds

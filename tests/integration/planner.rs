@@ -170,15 +170,22 @@ fn a_small_plan_spends_about_two_percent_of_its_crawl_on_planning() {
     let end = universe.max_id() + 1;
     let dir = TestDir::new();
     let source = format!("ids:0..{end}");
-    let plan = |shards: u32, probes: Option<&str>| {
-        let out = dir.path(&format!("plan-{shards}-{}", probes.unwrap_or("default")));
+    let plan = |shards: Option<u32>, probes: Option<&str>| {
+        let out = dir.path(&format!("plan-{shards:?}-{}", probes.unwrap_or("default")));
         hub.reset_stats();
         let mut command = octoshard(&hub.url());
-        command.env("GITHUB_TOKEN", TOKEN).args(["plan", "--source", &source, "--shards", &shards.to_string()]);
+        command.env("GITHUB_TOKEN", TOKEN).args(["plan", "--source", &source]);
+        if let Some(shards) = shards {
+            command.args(["--shards", &shards.to_string()]);
+        }
         if let Some(probes) = probes {
             command.args(["--probes", probes]);
         }
         success(&run(command.arg("--out").arg(&out)));
+        let shards = std::fs::read_dir(&out)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("shard-"))
+            .count() as u32;
         let counts: Vec<usize> = (0..shards)
             .map(|index| {
                 let manifest = octoshard::plan::Manifest::load(&out.join(format!("shard-{index:04}.yaml"))).unwrap();
@@ -191,7 +198,7 @@ fn a_small_plan_spends_about_two_percent_of_its_crawl_on_planning() {
         (hub.stats().requests, counts)
     };
     // One shard has no cut to balance: no request at all.
-    assert_eq!(plan(1, None).0, 0);
+    assert_eq!(plan(Some(1), None).0, 0);
     // What the crawl itself spends: listing pages and detail queries.
     let db = dir.path("crawl.sqlite");
     success(&run(octoshard(&hub.url())
@@ -199,14 +206,26 @@ fn a_small_plan_spends_about_two_percent_of_its_crawl_on_planning() {
         .args(["run", "--no-pacing", "--probes", "0", "--shards", "1", "--source", &source, "--out"])
         .arg(&db)));
     let units = count(&db, "SELECT sum(cost) FROM api_request_totals") as u64;
-    // Four shards by default: a first look (two probes) says what the crawl will cost, and
-    // planning spends at most 2% of that estimate; the estimate from two looks at an id space
-    // whose density varies 30x may be a few times too high, never the planning unbounded.
-    let (requests, counts) = plan(4, None);
+    // By default a first look says what the crawl will cost: two probes, the creation times of
+    // the repositories on them (one GraphQL point) and a search count of the range. The count
+    // makes the estimate exact enough to see that this crawl is not worth cutting (each shard's
+    // ends would waste a listing page and a detail query), so that is all of the planning:
+    // three budget units and a search, under 3% of the crawl.
+    let (requests, counts) = plan(None, None);
+    let stats = hub.stats();
+    eprintln!("default: {} shard(s) from {requests} planning requests for a crawl of {units} units", counts.len());
+    assert_eq!(counts.len(), 1, "{counts:?}");
+    assert_eq!(
+        (stats.by_route["GET /repositories"], stats.graphql_points, stats.by_route["GET /search/repositories"]),
+        (2, 1, 1)
+    );
+    assert!(3 * 100 <= units * 3, "{units} crawl units");
+    // Four shards asked: planning spends at most 2% of the estimate beyond the first look.
+    let (requests, counts) = plan(Some(4), None);
     eprintln!("4 shards from {requests} planning requests for a crawl of {units} units: {counts:?}");
-    assert!(requests <= 2 + units * 6 / 100, "{requests} planning requests for a crawl of {units} units");
+    assert!(requests <= 4 + units * 2 / 100, "{requests} planning requests for a crawl of {units} units");
     // An explicit --probes buys balance: a handful of probes and about three counts a cut.
-    let (requests, counts) = plan(4, Some("128"));
+    let (requests, counts) = plan(Some(4), Some("128"));
     let (min, max) = (*counts.iter().min().unwrap(), *counts.iter().max().unwrap());
     eprintln!("4 shards from {requests} planning requests (--probes 128): {counts:?}");
     assert!(requests <= 40, "{requests} planning requests for 4 shards");
