@@ -102,6 +102,7 @@ pub(super) async fn crawl(
             completed: listing_done && !context.detail,
             records: &response.records,
             etag: etag.as_ref(),
+            streams: None,
         };
         store.commit_page(progress.shard(), idx, &page)?;
         progress.page(rows.len() as u64, &response.records, || {

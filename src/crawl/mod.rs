@@ -7,6 +7,7 @@ pub(crate) mod code;
 mod detail;
 mod id_range;
 mod names;
+mod owned;
 pub(crate) mod packing;
 mod paged;
 mod progress;
@@ -427,6 +428,11 @@ async fn crawl_items(
             }
             WorkItem::Refresh { date, repos } => {
                 refresh::crawl(context, store, progress, state.idx, date, repos, cursor).await
+            }
+            // An owner's repositories and a user's stars come with their detail through GraphQL;
+            // without a token (no GraphQL) the REST listing gives their listing fields.
+            item @ (WorkItem::OwnerRepos { .. } | WorkItem::Starred { .. }) if context.detail => {
+                owned::crawl(context, store, progress, state.idx, item, cursor).await
             }
             item => paged::crawl(context, store, progress, state.idx, item, cursor).await,
         };

@@ -124,6 +124,7 @@ pub(super) async fn crawl(
                 completed: listing_done && !context.detail,
                 records: &response.records,
                 etag: None,
+                streams: None,
             },
         )?;
         progress.page(rows.len() as u64, &response.records, || format!("page {page} of {item}"));

@@ -21,6 +21,8 @@ pub struct Page<'a> {
     pub records: &'a [RequestRecord],
     /// The page's ETag, to store for conditional re-crawls.
     pub etag: Option<&'a crate::store::EtagRow>,
+    /// Streams the page's repositories start, when they came with their detail.
+    pub streams: Option<&'a super::StreamStart>,
 }
 
 /// Where a work item stands.
@@ -184,9 +186,12 @@ impl Store {
     /// Stores one page: its rows, the cursor after it, whether the item is now complete, and the
     /// requests that fetched it, all in one transaction.
     pub fn commit_page(&mut self, shard: &str, idx: u32, page: &Page<'_>) -> Result<(), StoreError> {
-        let Page { rows, cursor, completed, records, etag } = *page;
+        let Page { rows, cursor, completed, records, etag, streams } = *page;
         self.write(|tx| {
             repositories::upsert(tx, rows)?;
+            if let Some(streams) = streams {
+                streams.write(tx)?;
+            }
             if let Some(etag) = etag {
                 super::detail::save_etag(tx, etag)?;
             }
@@ -226,8 +231,14 @@ mod tests {
             fetched_at: crate::time::now_rfc3339(),
             ..Default::default()
         };
-        let page =
-            |cursor, completed| Page { rows: std::slice::from_ref(&row), cursor, completed, records: &[], etag: None };
+        let page = |cursor, completed| Page {
+            rows: std::slice::from_ref(&row),
+            cursor,
+            completed,
+            records: &[],
+            etag: None,
+            streams: None,
+        };
         store.commit_page("shard-0000", 0, &page("5", false)).unwrap();
         store.commit_page("shard-0000", 0, &page("9", true)).unwrap();
         let work = store.work_items(None).unwrap();

@@ -254,21 +254,27 @@ fn a_missing_organization_is_failed_work_with_a_hint_when_it_is_a_user() {
     let hub = hub_with(UniverseConfig { repos: 2000, seed: 9, ..UniverseConfig::default() }, options());
     let (user, _) = hub.universe().owners_by_repo_count(OwnerType::User)[0];
     let dir = TestDir::new();
-    for (source, expected) in [
+    let hint = format!("`{}` is a user, not an organization: use user:{}", user.login, user.login);
+    // With a token the listing is GraphQL's (which names the account's kind); anonymously the
+    // REST listing's 404 (which a second request tells apart).
+    for (source, anonymous, expected) in [
+        (format!("org:{}", user.login), false, hint.clone()),
+        (format!("org:{}", user.login), true, hint.clone()),
         (
-            format!("org:{}", user.login),
-            format!("`{}` is a user, not an organization: use user:{}", user.login, user.login),
+            "org:no-such-account-here".to_string(),
+            false,
+            "GitHub has no account `no-such-account-here`: misspelled, renamed or deleted".to_string(),
         ),
-        ("org:no-such-account-here".to_string(), "GitHub has no account by that name (404)".to_string()),
+        ("org:no-such-account-here".to_string(), true, "GitHub has no account by that name (404)".to_string()),
     ] {
         let out = dir.path("o.sqlite");
-        let text = fails_with(
-            &run(octoshard(&hub.url())
-                .env("GITHUB_TOKEN", TOKEN)
-                .args(["run", "--source", &source, "--out"])
-                .arg(&out)),
-            1,
-        );
+        let mut command = octoshard(&hub.url());
+        if anonymous {
+            command.arg("run").arg("--anonymous");
+        } else {
+            command.env("GITHUB_TOKEN", TOKEN).arg("run");
+        }
+        let text = fails_with(&run(command.args(["--source", &source, "--out"]).arg(&out)), 1);
         assert!(text.contains(&expected), "{text}");
         // The shard summary counts the requests that failed (they are in api_requests too).
         assert!(!text.contains(" 0 requests"), "{text}");

@@ -108,3 +108,43 @@ fn a_deadline_stops_cleanly_and_leftovers_finish_the_job() {
     assert_equals_truth(&merged, &hub, 0, end);
     assert!(!dir.path("merged.sqlite.leftovers/leftovers.yaml").exists(), "stale leftovers are removed");
 }
+
+#[test]
+fn an_organization_listing_killed_between_pages_goes_on_from_its_cursor() {
+    let hub = hub_with(
+        fakehub::UniverseConfig { repos: 20_000, seed: 1, ..fakehub::UniverseConfig::default() },
+        Options { latency: Duration::from_millis(3), ..options() },
+    );
+    let (org, _) = hub.universe().owners_by_repo_count(fakehub::OwnerType::Organization)[0];
+    let mut want: Vec<u64> = hub.universe().owned_by(&org.login).iter().map(|r| r.id).collect();
+    want.sort_unstable();
+    let pages = want.len().div_ceil(100) as i64;
+    assert!(pages >= 3, "{pages} pages");
+    let dir = TestDir::new();
+    success(&run(octoshard(&hub.url())
+        .args(["plan", "--source", &format!("org:{}", org.login), "--out"])
+        .arg(dir.path("plan"))));
+    let manifest = dir.path("plan").join("shard-0000.yaml");
+    let out = dir.path("org.sqlite");
+    let mut kills = 0;
+    for after in [1, 1] {
+        if crawl_and_kill(&hub, &manifest, &out, after) {
+            kills += 1;
+        }
+    }
+    assert_eq!(kills, 2, "the listing was interrupted between pages");
+    success(&run(octoshard(&hub.url())
+        .args(["crawl", "--token", TOKEN, "--manifest"])
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&out)));
+    let mut got: Vec<u64> = listed_in_db(&out).into_iter().map(|r| r.id).collect();
+    got.sort_unstable();
+    assert_eq!(got, want);
+    // Every page is one GraphQL query of one point; a kill costs at most the page in flight.
+    let listing = "FROM api_requests WHERE kind = 'listing'";
+    let (queries, points) =
+        (count(&out, &format!("SELECT count(*) {listing}")), count(&out, &format!("SELECT sum(cost) {listing}")));
+    assert!(queries <= pages + kills, "{queries} queries for {pages} pages");
+    assert_eq!(points, queries, "a point a page");
+}
