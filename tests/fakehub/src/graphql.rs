@@ -1,7 +1,9 @@
 //! `POST /graphql`, parsed for real (graphql-parser) and executed over the
 //! universe: `rateLimit`, `nodes(ids:)`, `node(id:)`, `repository(owner:,
-//! name:)` and below them repositories, issues, pull requests, commits,
-//! users (see `graphql/schema.rs` for every field). Variables, aliases,
+//! name:)`, `repositoryOwner(login:)`, `user(login:)`, `organization(login:)`
+//! and below them repositories, issues, pull requests, commits, users and
+//! organizations with their `repositories` and `starredRepositories` (see
+//! `graphql/schema.rs` for every field). Variables, aliases,
 //! inline and named fragments, `__typename`, `@skip`/`@include`.
 //!
 //! A request goes through [`prepare`] (before the budget is charged: JSON,
@@ -20,6 +22,7 @@ mod cost;
 mod exec;
 mod resolve;
 mod resolve_items;
+mod resolve_owner;
 mod resolve_repo;
 mod resolve_root;
 mod schema;

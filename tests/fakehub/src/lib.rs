@@ -51,7 +51,12 @@
 //! - GraphQL is parsed and validated for real (`src/graphql.rs`): variables,
 //!   aliases, fragments, `nodes(ids:)`, `node(id:)`, `repository(owner:, name:)`
 //!   (at most 100 of each; `null` + NOT_FOUND "Could not resolve to a Repository
-//!   with the name 'o/n'." for unknown, hidden or deleted ones), issues, pull
+//!   with the name 'o/n'." for unknown, hidden or deleted ones),
+//!   `repositoryOwner(login:)` (`null` without an error when unknown, as on
+//!   GitHub), `user(login:)` and `organization(login:)` (`null` + NOT_FOUND),
+//!   their `repositories` (the set of [`Universe::owned_by`], oldest first
+//!   unless `orderBy`) and users' `starredRepositories` ([`Universe::starred_at`],
+//!   oldest star first unless `orderBy`, `starredAt` on edges), issues, pull
 //!   requests and commit history with cursors, GitHub's errors, the 500,000-node
 //!   limit and an optional timeout (`Options::graphql_timeout_nodes`).
 //! - Deep data (`Universe::deep`, [`deep`]): issues, pull requests, workflow

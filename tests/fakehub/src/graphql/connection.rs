@@ -10,10 +10,14 @@
 //! keyset ones (sort key and number) for issues and pull requests, so `after`
 //! continues exactly after that item even when others changed meanwhile;
 //! `"{sha} {n}"` for commit history (GitHub's own form); offsets otherwise.
+//! Edges are typed by their connection (`schema::edge_of`): a
+//! `StarredRepositoryEdge` also has `starredAt`.
 
 use super::args::{Field, SelectionSet, int_arg, str_arg};
 use super::exec::{Bubble, Exec, Obj, Resolved};
+use super::schema;
 use crate::ids::{base64_decode, base64_encode};
+use crate::time::Timestamp;
 use serde_json::{Value, json};
 use std::cell::Cell;
 
@@ -29,6 +33,9 @@ pub(crate) struct Conn<'a> {
     pub has_prev: bool,
     /// The items were counted as returned (once, for `nodes` and `edges` together).
     pub counted: Cell<bool>,
+    /// Per item, when it was starred: `StarredRepositoryEdge.starredAt`, the
+    /// one edge field that is not `cursor`/`node` (empty for other connections).
+    pub starred_at: Vec<Timestamp>,
 }
 
 /// The paging arguments of a connection field.
@@ -86,6 +93,27 @@ pub(crate) fn bad_cursor(exec: &mut Exec, field: &Field, path: &[Value], cursor:
         format!("`{cursor}` does not appear to be a valid cursor."),
     );
     Bubble
+}
+
+/// The window of an offset-cursor connection over `total` items: `after`
+/// and `before` decoded (an undecodable one is INVALID_CURSOR_ARGUMENTS),
+/// then [`window`].
+pub(crate) fn offset_window(
+    exec: &mut Exec,
+    field: &Field,
+    path: &[Value],
+    p: &Paging,
+    total: usize,
+) -> Result<(usize, usize, bool, bool), Bubble> {
+    let lo = match p.after.as_deref() {
+        None => 0,
+        Some(c) => decode_offset(c).ok_or_else(|| bad_cursor(exec, field, path, c))?.saturating_add(1),
+    };
+    let hi = match p.before.as_deref() {
+        None => total,
+        Some(c) => decode_offset(c).ok_or_else(|| bad_cursor(exec, field, path, c))?,
+    };
+    Ok(window(total, lo, hi, p))
 }
 
 /// The window `[start, end)` of `total` items given the positions after the
@@ -167,12 +195,12 @@ pub(crate) fn field<'q, 'u>(
                 exec.returned += conn.items.len() as u64;
             }
             let mut out = Vec::with_capacity(conn.items.len());
-            for (i, (cursor, obj)) in conn.items.iter().enumerate() {
+            for (i, (_, obj)) in conn.items.iter().enumerate() {
                 path.push(json!(i));
                 let value = if field.name == "nodes" {
                     exec.object(obj, subs, path).unwrap_or(Value::Null)
                 } else {
-                    edge(exec, cursor, obj, subs, path)
+                    edge(exec, conn, i, subs, path)
                 };
                 path.pop();
                 out.push(value);
@@ -183,31 +211,22 @@ pub(crate) fn field<'q, 'u>(
     }
 }
 
-/// The edge type of a node type.
-pub(crate) fn edge_type(node: &str) -> &'static str {
-    match node {
-        "Issue" => "IssueEdge",
-        "PullRequest" => "PullRequestEdge",
-        "Label" => "LabelEdge",
-        "Commit" => "CommitEdge",
-        _ => "RepositoryTopicEdge",
-    }
-}
-
-/// One edge: `cursor` and `node` (and `__typename`).
+/// Edge `i` of `conn`: `cursor`, `node`, `starredAt` (and `__typename`).
 fn edge<'q, 'u>(
     exec: &mut Exec<'q, 'u>,
-    cursor: &str,
-    node: &Obj<'u>,
+    conn: &Conn<'u>,
+    i: usize,
     subs: &[&'q SelectionSet],
     path: &mut Vec<Value>,
 ) -> Value {
-    let edge_type = edge_type(node.typename());
+    let (cursor, node) = &conn.items[i];
+    let edge_type = schema::edge_of(conn.type_name).unwrap_or("Edge");
     let mut map = serde_json::Map::new();
     for (k, group) in exec.group(subs, edge_type) {
         let value = match group[0].name.as_str() {
             "cursor" => json!(cursor),
             "__typename" => json!(edge_type),
+            "starredAt" => conn.starred_at.get(i).map_or(Value::Null, |t| json!(t.to_string())),
             _ => {
                 let node_subs: Vec<&'q SelectionSet> = group.iter().map(|f| &f.selection_set).collect();
                 path.push(json!(k));

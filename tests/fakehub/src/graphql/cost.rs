@@ -195,6 +195,16 @@ mod tests {
         let refresh = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Repository { databaseId nameWithOwner pushedAt updatedAt stargazerCount forkCount isArchived description defaultBranchRef { target { ... on Commit { oid history { totalCount } } } } } } }";
         let c = cost_of(refresh, json!({"ids": ids}));
         assert_eq!((c.requests, c.nodes, c.points()), (0, 100, 1));
+        // An owner's repositories with their topics: 1 + 100 requests -> 1 point; two aliases 202 -> 2.
+        let owner =
+            "repositories(first: 100) { nodes { id repositoryTopics(first: 20) { nodes { topic { name } } } } }";
+        let c = cost_of(&format!("{{ repositoryOwner(login: \"x\") {{ {owner} }} }}"), json!({}));
+        assert_eq!((c.requests, c.nodes, c.points()), (101, 100 + 2000, 1));
+        let twice =
+            format!("{{ a: repositoryOwner(login: \"x\") {{ {owner} }} b: organization(login: \"y\") {{ {owner} }} }}");
+        assert_eq!(cost_of(&twice, json!({})).points(), 2);
+        let stars = "{ user(login: \"x\") { starredRepositories(last: 100) { edges { starredAt node { id } } } } }";
+        assert_eq!(cost_of(stars, json!({})).requests, 1);
         // The node limit: 100 x 100 x 100 = 1,000,000 nodes.
         let huge = "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Repository { issues(first: 100) { nodes { labels(first: 100) { nodes { name } } } } } } }";
         assert!(cost_of(huge, json!({"ids": ids})).nodes > MAX_NODE_LIMIT);

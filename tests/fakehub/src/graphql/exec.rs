@@ -11,7 +11,7 @@ use super::args::{Field, FragmentDefinition, Selection, SelectionSet, Vars, incl
 use super::connection::Conn;
 use super::schema;
 use crate::deep::{Account, Deep};
-use crate::universe::{License, Repo, Universe};
+use crate::universe::{License, Owner, Repo, Universe};
 use graphql_parser::query::TypeCondition;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -24,8 +24,12 @@ pub(crate) enum Obj<'a> {
     Repository(&'a Repo),
     /// The repository's owner (a User or an Organization).
     Owner(&'a Repo),
-    /// A user account.
+    /// A user account (an author or committer of deep data).
     User(Account),
+    /// A user or organization of the universe, looked up by login or node id:
+    /// its type (`User` / `Organization`) is the owner's, so `__typename` and
+    /// `... on Organization` tell them apart.
+    Account(&'a Owner),
     Language(&'static str),
     License(&'static License),
     /// A `RepositoryTopic` (wrapping its `Topic`).
@@ -60,6 +64,7 @@ impl Obj<'_> {
             Obj::Repository(_) => "Repository",
             Obj::Owner(r) => r.owner_type.as_str(),
             Obj::User(_) => "User",
+            Obj::Account(owner) => owner.owner_type.as_str(),
             Obj::Language(_) => "Language",
             Obj::License(_) => "License",
             Obj::RepositoryTopic(_) => "RepositoryTopic",

@@ -2,17 +2,22 @@
 //! objects (rate limit, owners and users, language, license, topics,
 //! labels, page info, git actors). Repositories are in `resolve_repo.rs`,
 //! issues, pull requests and commits in `resolve_items.rs`, the root fields
-//! in `resolve_root.rs`. Validation ran before, so unknown names never get
-//! here; anything unexpected answers `null`.
+//! in `resolve_root.rs`, accounts' `repositories` and `starredRepositories`
+//! in `resolve_owner.rs` (also for a repository's owner and an author).
+//! Validation ran before, so unknown names never get here; anything
+//! unexpected answers `null`.
 
 use super::args::{Field, SelectionSet};
 use super::connection;
 use super::exec::{Exec, Obj, Resolved};
-use super::{resolve_items, resolve_repo, resolve_root};
+use super::{resolve_items, resolve_owner, resolve_repo, resolve_root};
 use crate::hash::mix_all;
 use crate::ids;
 use crate::universe::OwnerType;
 use serde_json::{Value, json};
+
+/// Connection fields of users and organizations (see `resolve_owner.rs`).
+const OWNER_CONNECTIONS: &[&str] = &["repositories", "starredRepositories"];
 
 /// Resolve `field` of `obj`.
 pub(crate) fn field<'q, 'u>(
@@ -28,6 +33,19 @@ pub(crate) fn field<'q, 'u>(
         Obj::RateLimit => Ok(exec.rate.get(name).cloned().unwrap_or(Value::Null)),
         Obj::Repository(repo) => resolve_repo::field(exec, repo, field, subs, path),
         Obj::Ref(..) => resolve_repo::branch_field(exec, obj, field, subs, path),
+        Obj::Account(owner) => resolve_owner::field(exec, owner, field, subs, path),
+        // Accounts met through a repository or an author: their connections are the universe owner's.
+        Obj::Owner(_) | Obj::User(_) if OWNER_CONNECTIONS.contains(&name) => {
+            let login = match obj {
+                Obj::Owner(repo) => repo.owner_login(),
+                Obj::User(account) => account.login.as_str(),
+                _ => "",
+            };
+            match exec.universe.owner(login) {
+                Some(owner) => resolve_owner::field(exec, owner, field, subs, path),
+                None => Ok(Value::Null),
+            }
+        }
         Obj::Owner(repo) => Ok(match name {
             "id" => json!(match repo.owner_type {
                 OwnerType::User => ids::user_node_id(repo.owner_id),
@@ -107,7 +125,7 @@ pub(crate) fn field<'q, 'u>(
 }
 
 /// `login`, `avatarUrl`, `url` of an account.
-fn user_field(name: &str, login: &str, id: u64) -> Value {
+pub(crate) fn user_field(name: &str, login: &str, id: u64) -> Value {
     match name {
         "login" => json!(login),
         "avatarUrl" => json!(format!("https://avatars.githubusercontent.com/u/{id}?v=4")),

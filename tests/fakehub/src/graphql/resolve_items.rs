@@ -46,15 +46,7 @@ fn labels<'q, 'u>(
 ) -> Resolved {
     let wants = exec.asks(subs, "LabelConnection", &["nodes", "edges"]);
     let p = connection::paging(exec, field, wants, path)?;
-    let after = match p.after.as_deref() {
-        None => 0,
-        Some(c) => connection::decode_offset(c).ok_or_else(|| bad_cursor(exec, field, path, c))? + 1,
-    };
-    let before = match p.before.as_deref() {
-        None => names.len(),
-        Some(c) => connection::decode_offset(c).ok_or_else(|| bad_cursor(exec, field, path, c))?,
-    };
-    let (start, end, next, prev) = window(names.len(), after, before, &p);
+    let (start, end, next, prev) = connection::offset_window(exec, field, path, &p, names.len())?;
     let items = (start..end).map(|i| (offset_cursor(i), Obj::Label(repo, names[i]))).collect();
     exec.object(&conn("LabelConnection", names.len(), items, next, prev), subs, path)
 }

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use std::cell::Cell;
 use std::sync::Arc;
 
+/// A connection object over `items` (a window of `total`).
 pub(crate) fn conn<'u>(
     type_name: &'static str,
     total: usize,
@@ -31,6 +32,7 @@ pub(crate) fn conn<'u>(
         has_next: next,
         has_prev: prev,
         counted: Cell::new(false),
+        starred_at: Vec::new(),
     }))
 }
 
@@ -54,15 +56,7 @@ pub(crate) fn field<'q, 'u>(
         "repositoryTopics" => {
             let wants = exec.asks(subs, "RepositoryTopicConnection", &["nodes", "edges"]);
             let p = connection::paging(exec, field, wants, path)?;
-            let after = match p.after.as_deref() {
-                None => 0,
-                Some(c) => connection::decode_offset(c).ok_or_else(|| bad_cursor(exec, field, path, c))? + 1,
-            };
-            let before = match p.before.as_deref() {
-                None => repo.topics.len(),
-                Some(c) => connection::decode_offset(c).ok_or_else(|| bad_cursor(exec, field, path, c))?,
-            };
-            let (start, end, next, prev) = window(repo.topics.len(), after, before, &p);
+            let (start, end, next, prev) = connection::offset_window(exec, field, path, &p, repo.topics.len())?;
             let items = (start..end).map(|i| (offset_cursor(i), Obj::RepositoryTopic(repo.topics[i]))).collect();
             exec.object(&conn("RepositoryTopicConnection", repo.topics.len(), items, next, prev), subs, path)?
         }
@@ -116,7 +110,7 @@ pub(crate) fn branch_field<'q, 'u>(
 }
 
 /// A list argument of strings or enum values (a single value counts as a list of one).
-fn strings(value: Option<Value>) -> Option<Vec<String>> {
+pub(crate) fn strings(value: Option<Value>) -> Option<Vec<String>> {
     match value? {
         Value::Array(items) => Some(items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()),
         Value::String(s) => Some(vec![s]),

@@ -1,13 +1,16 @@
-//! The root fields: `rateLimit`, `nodes(ids:)`, `node(id:)` and
-//! `repository(owner:, name:, followRenames:)`. Node ids resolve to
-//! repositories, issues, pull requests and users; unknown, hidden and deleted
-//! ones are `null` with a NOT_FOUND error whose `path` names the list index,
-//! as on GitHub. `repository` finds a renamed repository by its old name
-//! unless `followRenames: false`.
+//! The root fields: `rateLimit`, `nodes(ids:)`, `node(id:)`,
+//! `repository(owner:, name:, followRenames:)`, and `repositoryOwner(login:)`,
+//! `user(login:)`, `organization(login:)` (in `resolve_owner.rs`: unknown
+//! owners are a silent `null`, unknown users and organizations `null` plus
+//! NOT_FOUND). Node ids resolve to repositories, issues, pull requests, users
+//! and organizations; unknown, hidden and deleted ones are `null` with a
+//! NOT_FOUND error whose `path` names the list index, as on GitHub.
+//! `repository` finds a renamed repository by its old name unless
+//! `followRenames: false`.
 
 use super::args::{Field, SelectionSet, arg, str_arg};
 use super::exec::{Exec, Obj, Resolved};
-use crate::deep::{Account, ISSUE_ID_BASE, PULL_ID_BASE, split_id};
+use crate::deep::{ISSUE_ID_BASE, PULL_ID_BASE, split_id};
 use crate::ids;
 use crate::universe::{OwnerType, Universe};
 use serde_json::{Value, json};
@@ -32,11 +35,10 @@ pub(crate) fn node<'u>(u: &'u Universe, id: &str, next_ids: bool) -> Option<Obj<
             let index = deep.pulls.binary_search_by_key(&number, |p| p.number).ok()?;
             Some(Obj::PullRequest(repo, deep, index))
         }
-        "User" => u
-            .owners()
-            .iter()
-            .find(|o| o.id == db_id && o.owner_type == OwnerType::User)
-            .map(|o| Obj::User(Account { login: o.login.clone(), id: o.id })),
+        "User" | "Organization" => {
+            let wanted = if type_name == "User" { OwnerType::User } else { OwnerType::Organization };
+            u.owners().iter().find(|o| o.id == db_id && o.owner_type == wanted).map(Obj::Account)
+        }
         _ => None,
     }
 }
@@ -98,6 +100,7 @@ pub(crate) fn field<'q, 'u>(
             }
             Ok(exec.nullable(found.map(Obj::Repository), subs, path))
         }
+        "repositoryOwner" | "user" | "organization" => super::resolve_owner::lookup(exec, field, subs, path),
         _ => Ok(Value::Null),
     }
 }

@@ -3,7 +3,9 @@
 //! required arguments, and which concrete types each interface stands for.
 //! Validation, the cost analysis and the executor all read these tables, so a
 //! field exists in exactly one place. Connection types (`IssueConnection`)
-//! and edge types (`IssueEdge`) are derived from the connection's node type.
+//! list their node type; edge types (`IssueEdge`) their connection, so two
+//! connections of one node type (`RepositoryConnection`,
+//! `StarredRepositoryConnection`) keep their own edges (`starredAt`).
 
 /// What a field returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +61,9 @@ const QUERY: &[FieldDef] = &[
         args: &["owner", "name", "followRenames"],
         required: &["owner", "name"],
     },
+    FieldDef { name: "repositoryOwner", ty: Ty::Object("RepositoryOwner"), args: &["login"], required: &["login"] },
+    FieldDef { name: "user", ty: Ty::Object("User"), args: &["login"], required: &["login"] },
+    FieldDef { name: "organization", ty: Ty::Object("Organization"), args: &["login"], required: &["login"] },
 ];
 
 const RATE_LIMIT: &[FieldDef] = &[s("cost"), s("remaining"), s("resetAt"), s("limit"), s("used"), s("nodeCount")];
@@ -170,9 +175,40 @@ const COMMIT: &[FieldDef] = &[
 ];
 
 const GIT_ACTOR: &[FieldDef] = &[s("name"), s("email"), s("date"), o("user", "User")];
-const USER: &[FieldDef] = &[s("id"), s("databaseId"), s("login"), s("name"), s("avatarUrl"), s("url")];
+/// `RepositoryOwner.repositories` (and User's, Organization's): GitHub's
+/// arguments except `affiliations` (the viewer's, which fakehub has none of).
+const REPOSITORIES: FieldDef = c(
+    "repositories",
+    "RepositoryConnection",
+    "Repository",
+    &[
+        "first",
+        "last",
+        "after",
+        "before",
+        "ownerAffiliations",
+        "privacy",
+        "visibility",
+        "isFork",
+        "isArchived",
+        "isLocked",
+        "hasIssuesEnabled",
+        "orderBy",
+    ],
+);
+/// `User.starredRepositories` (GitHub's `ownedByViewer` is left out: no viewer).
+const STARRED: FieldDef = c(
+    "starredRepositories",
+    "StarredRepositoryConnection",
+    "Repository",
+    &["first", "last", "after", "before", "orderBy"],
+);
+const USER: &[FieldDef] =
+    &[s("id"), s("databaseId"), s("login"), s("name"), s("avatarUrl"), s("url"), REPOSITORIES, STARRED];
+const ORGANIZATION: &[FieldDef] =
+    &[s("id"), s("databaseId"), s("login"), s("name"), s("avatarUrl"), s("url"), REPOSITORIES];
 const ACTOR: &[FieldDef] = &[s("login"), s("avatarUrl"), s("url")];
-const OWNER: &[FieldDef] = &[s("id"), s("login"), s("avatarUrl"), s("url")];
+const OWNER: &[FieldDef] = &[s("id"), s("login"), s("avatarUrl"), s("url"), REPOSITORIES];
 const NODE: &[FieldDef] = &[s("id")];
 const GIT_OBJECT: &[FieldDef] = &[s("id"), s("oid"), s("abbreviatedOid"), s("commitUrl")];
 const LANGUAGE: &[FieldDef] = &[s("name"), s("color")];
@@ -194,7 +230,7 @@ const TYPES: &[(&str, &[FieldDef])] = &[
     ("Commit", COMMIT),
     ("GitActor", GIT_ACTOR),
     ("User", USER),
-    ("Organization", USER),
+    ("Organization", ORGANIZATION),
     ("Bot", ACTOR),
     ("Actor", ACTOR),
     ("RepositoryOwner", OWNER),
@@ -228,16 +264,25 @@ const CONNECTIONS: &[(&str, &str, bool)] = &[
     ("PullRequestReviewConnection", "PullRequestReview", false),
     ("PullRequestCommitConnection", "PullRequestCommit", false),
     ("CommitHistoryConnection", "Commit", true),
+    ("RepositoryConnection", "Repository", true),
+    ("StarredRepositoryConnection", "Repository", true),
 ];
 
-/// Edge types and their node types.
-const EDGES: &[(&str, &str)] = &[
-    ("RepositoryTopicEdge", "RepositoryTopic"),
-    ("IssueEdge", "Issue"),
-    ("PullRequestEdge", "PullRequest"),
-    ("LabelEdge", "Label"),
-    ("CommitEdge", "Commit"),
+/// Edge types: (edge, its connection, its node type, fields beyond `cursor` and `node`).
+const EDGES: &[(&str, &str, &str, &[FieldDef])] = &[
+    ("RepositoryTopicEdge", "RepositoryTopicConnection", "RepositoryTopic", &[]),
+    ("IssueEdge", "IssueConnection", "Issue", &[]),
+    ("PullRequestEdge", "PullRequestConnection", "PullRequest", &[]),
+    ("LabelEdge", "LabelConnection", "Label", &[]),
+    ("CommitEdge", "CommitHistoryConnection", "Commit", &[]),
+    ("RepositoryEdge", "RepositoryConnection", "Repository", &[]),
+    ("StarredRepositoryEdge", "StarredRepositoryConnection", "Repository", &[s("starredAt")]),
 ];
+
+/// The edge type of a connection type (`IssueConnection` -> `IssueEdge`).
+pub(crate) fn edge_of(connection: &str) -> Option<&'static str> {
+    EDGES.iter().find(|(_, conn, _, _)| *conn == connection).map(|(edge, ..)| *edge)
+}
 
 const fn edge_field(name: &'static str, node: &'static str) -> FieldDef {
     FieldDef { name, ty: Ty::Object(node), args: &[], required: &[] }
@@ -247,7 +292,7 @@ const fn edge_field(name: &'static str, node: &'static str) -> FieldDef {
 pub(crate) fn known_type(name: &str) -> bool {
     TYPES.iter().any(|(t, _)| *t == name)
         || CONNECTIONS.iter().any(|(t, _, _)| *t == name)
-        || EDGES.iter().any(|(t, _)| *t == name)
+        || EDGES.iter().any(|(t, ..)| *t == name)
 }
 
 /// The field `name` of type `type_name` (`__typename` is handled by callers).
@@ -256,7 +301,7 @@ pub(crate) fn field(type_name: &str, name: &str) -> Option<FieldDef> {
         return fields.iter().find(|f| f.name == name).copied();
     }
     if let Some(&(_, node, items)) = CONNECTIONS.iter().find(|(t, _, _)| *t == type_name) {
-        let edge = EDGES.iter().find(|(_, n)| *n == node).map(|(e, _)| *e);
+        let edge = edge_of(type_name);
         return match name {
             "totalCount" => Some(s("totalCount")),
             "pageInfo" if items => Some(o("pageInfo", "PageInfo")),
@@ -265,11 +310,11 @@ pub(crate) fn field(type_name: &str, name: &str) -> Option<FieldDef> {
             _ => COUNT_ONLY.iter().find(|f| f.name == name).copied(),
         };
     }
-    if let Some(&(_, node)) = EDGES.iter().find(|(t, _)| *t == type_name) {
+    if let Some(&(_, _, node, extra)) = EDGES.iter().find(|(t, ..)| *t == type_name) {
         return match name {
             "cursor" => Some(s("cursor")),
             "node" => Some(edge_field("node", node)),
-            _ => None,
+            _ => extra.iter().find(|f| f.name == name).copied(),
         };
     }
     None
@@ -283,7 +328,7 @@ pub(crate) fn possible(type_name: &str) -> Vec<&'static str> {
             .iter()
             .map(|(t, _)| *t)
             .chain(CONNECTIONS.iter().map(|(t, _, _)| *t))
-            .chain(EDGES.iter().map(|(t, _)| *t))
+            .chain(EDGES.iter().map(|(t, ..)| *t))
             .filter(|t| *t == type_name)
             .collect(),
     }
@@ -321,6 +366,20 @@ mod tests {
         );
         assert!(overlaps("User", "Actor") && overlaps("Actor", "User") && !overlaps("Commit", "Repository"));
         assert!(known_type("CommitEdge") && !known_type("Nope"));
+        // Two connections of repositories, each with its own edge type.
+        assert_eq!(edge_of("RepositoryConnection"), Some("RepositoryEdge"));
+        assert_eq!(
+            field("StarredRepositoryConnection", "edges").map(|f| f.ty),
+            Some(Ty::List("StarredRepositoryEdge"))
+        );
+        assert!(
+            field("StarredRepositoryEdge", "starredAt").is_some() && field("RepositoryEdge", "starredAt").is_none()
+        );
+        assert_eq!(field("StarredRepositoryEdge", "node").map(|f| f.ty), Some(Ty::Object("Repository")));
+        assert!(
+            field("User", "starredRepositories").is_some() && field("Organization", "starredRepositories").is_none()
+        );
+        assert!(field("RepositoryOwner", "repositories").is_some() && field("Organization", "repositories").is_some());
         // Every type's fields are unique.
         for (t, fields) in TYPES {
             for (i, f) in fields.iter().enumerate() {
