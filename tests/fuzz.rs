@@ -627,7 +627,7 @@ fn good_shard() -> &'static (Vec<u8>, Vec<u8>) {
                 ..Default::default()
             })
             .collect();
-        let page = Page { rows: &rows, cursor: "10", completed: true, records: &[], etag: None };
+        let page = Page { rows: &rows, cursor: "10", completed: true, records: &[], etag: None, streams: None };
         store.commit_page(SHARD, 0, &page).unwrap();
         store.finish_run(run, "completed", None).unwrap();
         store.close_for_transfer().unwrap();
