@@ -24,7 +24,7 @@ use crate::{Error, Result};
 /// Crawl GitHub at any scale: plan shards, crawl them in a GitHub Actions matrix (or locally),
 /// merge the results into one SQLite database.
 #[derive(Debug, Parser)]
-#[command(name = "octoshard", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(name = "octoshard", version = crate::LONG_VERSION, about, long_about = None, after_help = AFTER_HELP)]
 pub struct Cli {
     /// More log detail (-v debug, -vv trace).
     #[arg(long, short, global = true, action = clap::ArgAction::Count)]

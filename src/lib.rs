@@ -43,3 +43,10 @@ pub use error::{Error, Result};
 
 /// The version recorded in manifests and databases, so a file says which tool wrote it.
 pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The commit this binary was built from (12 hex digits, or `unknown` without git), so a bug
+/// report or a database can be traced to the exact source (`build.rs`).
+pub const TOOL_COMMIT: &str = env!("OCTOSHARD_COMMIT");
+
+/// What `octoshard --version` prints after the name: the version and the commit.
+pub const LONG_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("OCTOSHARD_COMMIT"), ")");

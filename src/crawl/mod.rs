@@ -363,6 +363,7 @@ fn open_shard(path: &Path, manifest: &Manifest) -> Result<Store, CrawlError> {
         ("source", manifest.source.clone()),
         ("collect", serde_json::to_string(&manifest.collect).expect("collect serializes")),
         ("tool_version", crate::TOOL_VERSION.to_string()),
+        ("tool_commit", crate::TOOL_COMMIT.to_string()),
     ] {
         store.set_meta(key, &value)?;
     }

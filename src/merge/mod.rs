@@ -254,6 +254,7 @@ pub fn merge(request: &MergeRequest) -> Result<MergeReport, MergeError> {
         ("merged_shards", serde_json::to_string(&present).expect("names serialize")),
         ("merged_at", crate::time::now_rfc3339()),
         ("tool_version", crate::TOOL_VERSION.to_string()),
+        ("tool_commit", crate::TOOL_COMMIT.to_string()),
     ] {
         output.set_meta(key, &value)?;
     }

@@ -131,3 +131,29 @@ fn unknown_flags_and_missing_arguments_are_usage_errors() {
     );
     assert!(text.contains("--collect: `everything`"), "{text}");
 }
+
+#[test]
+fn the_version_names_the_commit_and_every_database_records_it() {
+    let hub = hub(300, options());
+    let output = run(octoshard(&hub.url()).arg("--version"));
+    let text = stdout(&output);
+    let line = text.trim();
+    let rest = line.strip_prefix(&format!("octoshard {} (commit ", env!("CARGO_PKG_VERSION"))).unwrap_or("");
+    let commit = rest.strip_suffix(')').unwrap_or("");
+    assert!(commit == "unknown" || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())), "{line}");
+    let dir = TestDir::new();
+    let out = dir.path("x.sqlite");
+    let end = hub.universe().max_id() + 1;
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["run", "--probes", "0", "--source", &format!("ids:0..{end}"), "--out"])
+        .arg(&out)));
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let meta = |key: &str| -> String {
+        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0)).unwrap()
+    };
+    assert_eq!(
+        (meta("tool_version"), meta("tool_commit")),
+        (env!("CARGO_PKG_VERSION").to_string(), commit.to_string())
+    );
+}
