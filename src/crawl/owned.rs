@@ -1,10 +1,13 @@
 //! An owner's repositories and a user's stars through GraphQL: `repositoryOwner(login:)
-//! { repositories }` and `user(login:) { starredRepositories }`, 100 a page with every detail
-//! field, so a page of 100 repositories costs one point (the connection's request plus one per
-//! repository for its topics: 101 requests) where the REST listing followed by detail queries
-//! spent a request and most of a point. The cursor is GitHub's `endCursor` (`after:` prefixed), so
-//! a killed crawl goes on from the page after the last one stored. Without a token there is no
-//! GraphQL: the REST listing (`paged`) serves those crawls with its listing fields.
+//! { repositories }` and `user(login:) { starredRepositories }` with every detail field, paged
+//! from both ends at once. GitHub charges a query one request per page plus one per repository
+//! and paged connection (the topics), divided by 100 and rounded: a page of 100 forward and one of
+//! 47 backward make 149 requests, one point for 147 repositories, where the REST listing plus
+//! detail queries spent a request and most of a point per 100. Both pages stay inside the window
+//! between the forward and the backward cursor, so nothing is asked twice but in the last query,
+//! where the pages meet. The cursor (JSON: both GitHub cursors) lets a killed crawl go on from
+//! the last stored query. Without a token there is no GraphQL: the REST listing (`paged`) serves
+//! those crawls with its listing fields.
 
 use serde_json::{Value, json};
 
@@ -12,37 +15,55 @@ use crate::github::{GithubError, RequestKind};
 use crate::plan::{OwnerKind, WorkItem};
 use crate::store::{Page, RepositoryRow, Store, StreamStart, WorkStatus};
 
-use super::{CrawlError, ItemOutcome, Progress, ShardContext, detail};
-
-/// Where a GraphQL listing stands in its work item's cursor: after this `endCursor`.
-const AFTER: &str = "after:";
+use super::{CrawlError, ItemOutcome, Progress, ShardContext, detail, packing};
 
 /// The cursor of a listing whose every page is stored (its streams may still wait).
 const LISTED: &str = "0";
 
-/// The query for one page of `item`'s repositories with `fields`, and the JSON pointer of its
-/// connection in the answer.
-fn query(item: &WorkItem, fields: &str) -> (String, &'static str) {
-    let page = "first: 100, after: $after";
-    let (root, connection, pointer) = match item {
+/// Where a listing stands: the window not yet listed, between two GitHub cursors.
+#[derive(Debug, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+struct Window {
+    /// The forward pages stored everything up to this cursor (from the start when absent).
+    after: Option<String>,
+    /// The backward pages stored everything from this cursor on (to the end when absent).
+    before: Option<String>,
+}
+
+/// The connection field of `item` with its fixed arguments, and where its answer sits.
+fn connection(item: &WorkItem) -> (&'static str, &'static str, &'static str) {
+    match item {
         WorkItem::OwnerRepos { .. } => (
             "repositoryOwner(login: $login) { __typename",
-            format!(
-                "repositories({page}, ownerAffiliations: [OWNER], privacy: PUBLIC, orderBy: {{field: NAME, direction: ASC}})"
-            ),
-            "/repositoryOwner/repositories",
+            "repositories(ownerAffiliations: [OWNER], privacy: PUBLIC, orderBy: {field: NAME, direction: ASC}",
+            "/repositoryOwner",
         ),
         WorkItem::Starred { .. } => (
             "user(login: $login) { __typename",
-            format!("starredRepositories({page}, orderBy: {{field: STARRED_AT, direction: DESC}})"),
-            "/user/starredRepositories",
+            "starredRepositories(orderBy: {field: STARRED_AT, direction: DESC}",
+            "/user",
         ),
         _ => unreachable!("not an owner listing"),
+    }
+}
+
+/// The query for one step of `item`'s listing: `forward` items after `$after` and, when
+/// `backward` is not 0, that many before `$before`, both within the window, with `fields`.
+fn query(item: &WorkItem, fields: &str, (forward, backward): (usize, usize)) -> String {
+    let (root, field, _) = connection(item);
+    let page = |alias: &str, size: &str, info: &str| {
+        format!(
+            "    {alias}: {field}, {size}, after: $after, before: $before) {{\n      pageInfo {{ {info} }}\n      nodes {{\n        {fields}\n      }}\n    }}\n"
+        )
     };
-    let text = format!(
-        "query($login: String!, $after: String) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  {root}\n    {connection} {{\n      totalCount\n      pageInfo {{ hasNextPage endCursor }}\n      nodes {{\n        {fields}\n      }}\n    }}\n  }}\n}}"
+    let mut text = format!(
+        "query($login: String!, $after: String, $before: String) {{\n  rateLimit {{ cost remaining resetAt limit }}\n  {root}\n"
     );
-    (text, pointer)
+    text.push_str(&page("forward", &format!("first: {forward}"), "endCursor"));
+    if backward > 0 {
+        text.push_str(&page("backward", &format!("last: {backward}"), "startCursor"));
+    }
+    text.push_str("  }\n}");
+    text
 }
 
 /// The login an owner listing is for.
@@ -53,12 +74,13 @@ fn login(item: &WorkItem) -> &str {
     }
 }
 
-/// The listing in `data`, unless the account is missing or of the other kind than asked (GitHub
-/// lists a user's repositories for `org:` too, but the user asked for an organization).
-fn listing<'d>(item: &WorkItem, data: &'d Value, pointer: &str) -> Result<&'d Value, String> {
-    let typename = data.pointer("/repositoryOwner/__typename").or_else(|| data.pointer("/user/__typename"));
+/// The owner object in `data`, unless the account is missing or of the other kind than asked
+/// (GitHub lists a user's repositories for `org:` too, but the user asked for an organization).
+fn listing<'d>(item: &WorkItem, data: &'d Value) -> Result<&'d Value, String> {
+    let (_, _, pointer) = connection(item);
+    let typename = data.pointer(&format!("{pointer}/__typename")).and_then(Value::as_str);
     let login = login(item);
-    let wrong_kind = match (item, typename.and_then(Value::as_str)) {
+    let wrong_kind = match (item, typename) {
         (WorkItem::OwnerRepos { owner: OwnerKind::Org, .. }, Some("User")) => {
             Some(format!("`{login}` is a user, not an organization: use user:{login}"))
         }
@@ -70,14 +92,28 @@ fn listing<'d>(item: &WorkItem, data: &'d Value, pointer: &str) -> Result<&'d Va
     if let Some(reason) = wrong_kind {
         return Err(reason);
     }
-    data.pointer(pointer).filter(|c| c.is_object()).ok_or_else(|| match item {
-        WorkItem::Starred { .. } => {
-            format!(
-                "GitHub has no user `{login}` (misspelled, renamed, deleted, or an organization, which stars nothing)"
-            )
-        }
+    data.pointer(pointer).filter(|owner| owner.get("forward").is_some_and(Value::is_object)).ok_or_else(|| match item {
+        WorkItem::Starred { .. } => format!(
+            "GitHub has no user `{login}` (misspelled, renamed, deleted, or an organization, which stars nothing)"
+        ),
         _ => format!("GitHub has no account `{login}`: misspelled, renamed or deleted"),
     })
+}
+
+/// The nodes of page `alias` of `owner`.
+fn nodes<'o>(owner: &'o Value, alias: &str) -> &'o [Value] {
+    owner.pointer(&format!("/{alias}/nodes")).and_then(Value::as_array).map_or(&[], Vec::as_slice)
+}
+
+/// Whether a step's pages leave nothing between them: a page came back short (the window ran
+/// out), or the two pages met (an item in both).
+fn met(forward: &[Value], backward: Option<&[Value]>, (forward_size, backward_size): (usize, usize)) -> bool {
+    let Some(backward) = backward else { return forward.len() < forward_size };
+    let id = |node: &Value| node.get("databaseId").and_then(Value::as_u64);
+    let behind: std::collections::HashSet<u64> = backward.iter().filter_map(id).collect();
+    forward.len() < forward_size
+        || backward.len() < backward_size
+        || forward.iter().filter_map(id).any(|i| behind.contains(&i))
 }
 
 /// Crawls `item` from `cursor` (the start when absent).
@@ -89,46 +125,53 @@ pub(super) async fn crawl(
     item: &WorkItem,
     cursor: Option<&str>,
 ) -> Result<ItemOutcome, CrawlError> {
-    let mut after = match cursor {
-        Some(LISTED) => None,
-        Some(cursor) => cursor.strip_prefix(AFTER).map(str::to_string),
-        None => None,
-    };
     let mut listed = cursor == Some(LISTED);
-    let (text, pointer) = query(item, &detail::fields(context));
+    let mut window: Window =
+        cursor.filter(|c| *c != LISTED).and_then(|c| serde_json::from_str(c).ok()).unwrap_or_default();
+    let fields = detail::fields(context);
+    let per_repository = packing::paged_connections(&fields);
     while !listed {
-        let variables = json!({ "login": login(item), "after": after });
-        let page = context.github.graphql(&text, variables, RequestKind::Listing);
-        let Some(response) = progress.before_deadline(page).await else {
+        let sizes = packing::page_sizes(per_repository, context.packing.packs());
+        let text = query(item, &fields, sizes);
+        let variables = json!({ "login": login(item), "after": window.after, "before": window.before });
+        let step = context.github.graphql(&text, variables, RequestKind::Listing);
+        let Some(response) = progress.before_deadline(step).await else {
             return Ok(ItemOutcome::Deadline);
         };
         let mut response = response?;
-        let connection = match listing(item, &response.data, pointer) {
-            Ok(connection) => connection.clone(),
+        let owner = match listing(item, &response.data) {
+            Ok(owner) => owner.clone(),
             Err(reason) => {
                 crate::github::ledger::spill(std::mem::take(&mut response.records));
                 return Err(GithubError::Unexpected { url: context.github.graphql_url().to_string(), reason }.into());
             }
         };
+        let requests = 1 + sizes.0 * per_repository + if sizes.1 > 0 { 1 + sizes.1 * per_repository } else { 0 };
+        context.packing.check_charge(progress.shard(), sizes.1 > 0, packing::points(requests), &response.records);
+        let (forward, backward) = (nodes(&owner, "forward"), (sizes.1 > 0).then(|| nodes(&owner, "backward")));
+        listed = met(forward, backward, sizes);
         let now = crate::time::now_rfc3339();
         let mut rows: Vec<RepositoryRow> = Vec::new();
         let mut streams = StreamStart::default();
-        for node in connection.get("nodes").and_then(Value::as_array).into_iter().flatten() {
+        let mut seen = std::collections::HashSet::new();
+        for node in forward.iter().chain(backward.unwrap_or_default()) {
             let row = detail::row(0, node, &now);
-            if row.id == 0 {
+            if row.id == 0 || !seen.insert(row.id) {
                 continue;
             }
             super::streams::start(context, row.id, node, &mut streams)?;
             super::code::start(context, row.id, node, &mut streams)?;
             rows.push(row);
         }
-        let next = connection.pointer("/pageInfo/hasNextPage").and_then(Value::as_bool).unwrap_or(false);
-        let end_cursor = connection.pointer("/pageInfo/endCursor").and_then(Value::as_str);
-        listed = !next || end_cursor.is_none();
-        let cursor = match end_cursor {
-            Some(end) if !listed => format!("{AFTER}{end}"),
-            _ => LISTED.to_string(),
-        };
+        let text_of = |pointer: &str| owner.pointer(pointer).and_then(Value::as_str).map(str::to_string);
+        if let Some(after) = text_of("/forward/pageInfo/endCursor") {
+            window.after = Some(after);
+        }
+        if let Some(before) = text_of("/backward/pageInfo/startCursor") {
+            window.before = Some(before);
+        }
+        let cursor =
+            if listed { LISTED.to_string() } else { serde_json::to_string(&window).expect("cursors serialize") };
         store.commit_page(
             progress.shard(),
             idx,
@@ -141,9 +184,7 @@ pub(super) async fn crawl(
                 streams: Some(&streams),
             },
         )?;
-        let shown = after.as_ref().map_or("first page".to_string(), |_| "next page".to_string());
-        progress.page(rows.len() as u64, &response.records, || format!("{shown} of {item}"));
-        after = end_cursor.map(str::to_string);
+        progress.page(rows.len() as u64, &response.records, || format!("a page of {item}"));
         if let Some(outcome) = super::drain(context, store, progress, detail::batch(context) - 1).await? {
             return Ok(outcome);
         }
@@ -160,35 +201,51 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_queries_page_100_with_the_detail_fields() {
+    fn a_step_pages_both_ends_of_the_window_with_the_detail_fields() {
         let owner = WorkItem::OwnerRepos { login: "rust-lang".into(), owner: OwnerKind::Org };
-        let (text, pointer) = query(&owner, "id stargazerCount");
+        let text = query(&owner, "databaseId stargazerCount", (100, 47));
         assert!(text.contains("repositoryOwner(login: $login)"), "{text}");
-        assert!(text.contains("repositories(first: 100, after: $after, ownerAffiliations: [OWNER], privacy: PUBLIC"));
-        assert!(text.contains("nodes {\n        id stargazerCount\n      }"), "{text}");
-        assert_eq!(pointer, "/repositoryOwner/repositories");
-        let (text, pointer) = query(&WorkItem::Starred { login: "octocat".into() }, "id");
-        assert!(text.contains("user(login: $login)") && text.contains("starredRepositories(first: 100"), "{text}");
-        assert_eq!(pointer, "/user/starredRepositories");
+        assert!(text.contains("forward: repositories(ownerAffiliations: [OWNER], privacy: PUBLIC, orderBy: {field: NAME, direction: ASC}, first: 100, after: $after, before: $before)"), "{text}");
+        assert!(text.contains("backward: repositories(ownerAffiliations: [OWNER], privacy: PUBLIC, orderBy: {field: NAME, direction: ASC}, last: 47, after: $after, before: $before)"), "{text}");
+        assert!(text.contains("nodes {\n        databaseId stargazerCount\n      }"), "{text}");
+        let text = query(&WorkItem::Starred { login: "octocat".into() }, "id", (100, 0));
+        assert!(text.contains("user(login: $login)") && text.contains("forward: starredRepositories("), "{text}");
+        assert!(!text.contains("backward"), "{text}");
+    }
+
+    #[test]
+    fn the_pages_meet_when_one_is_short_or_they_share_an_item() {
+        let page = |ids: std::ops::Range<u64>| -> Vec<Value> { ids.map(|i| json!({ "databaseId": i })).collect() };
+        let (forward, backward) = (page(0..100), page(200..247));
+        assert!(!met(&forward, Some(&backward), (100, 47)), "a window of more than 147 left");
+        assert!(met(&page(0..100), Some(&page(99..146)), (100, 47)), "they overlap");
+        assert!(met(&page(0..60), Some(&page(13..60)), (100, 47)), "the window was short");
+        assert!(met(&page(0..10), None, (100, 0)) && !met(&page(0..100), None, (100, 0)));
     }
 
     #[test]
     fn a_missing_or_other_kind_of_account_says_which() {
         let org = WorkItem::OwnerRepos { login: "octocat".into(), owner: OwnerKind::Org };
         let user = WorkItem::OwnerRepos { login: "github".into(), owner: OwnerKind::User };
-        let pointer = "/repositoryOwner/repositories";
-        let as_user = json!({ "repositoryOwner": { "__typename": "User", "repositories": {} } });
-        let error = listing(&org, &as_user, pointer).unwrap_err();
+        let as_user = json!({ "repositoryOwner": { "__typename": "User", "forward": {} } });
+        let error = listing(&org, &as_user).unwrap_err();
         assert_eq!(error, "`octocat` is a user, not an organization: use user:octocat");
-        assert!(listing(&user, &as_user, pointer).is_ok());
-        let as_org = json!({ "repositoryOwner": { "__typename": "Organization", "repositories": {} } });
-        let error = listing(&user, &as_org, pointer).unwrap_err();
+        assert!(listing(&user, &as_user).is_ok());
+        let as_org = json!({ "repositoryOwner": { "__typename": "Organization", "forward": {} } });
+        let error = listing(&user, &as_org).unwrap_err();
         assert_eq!(error, "`github` is an organization, not a user: use org:github");
         let missing = json!({ "repositoryOwner": null });
-        let error = listing(&user, &missing, pointer).unwrap_err();
+        let error = listing(&user, &missing).unwrap_err();
         assert_eq!(error, "GitHub has no account `github`: misspelled, renamed or deleted");
         let no_user = json!({ "user": null });
-        let stars = listing(&WorkItem::Starred { login: "github".into() }, &no_user, "/user/x");
+        let stars = listing(&WorkItem::Starred { login: "github".into() }, &no_user);
         assert!(stars.unwrap_err().starts_with("GitHub has no user `github`"));
+    }
+
+    #[test]
+    fn the_window_is_the_cursor() {
+        let window = Window { after: Some("Y3Vyc29yOnYyOm8xMDA=".into()), before: None };
+        let text = serde_json::to_string(&window).unwrap();
+        assert_eq!(serde_json::from_str::<Window>(&text).unwrap(), window);
     }
 }

@@ -39,10 +39,14 @@ pub(crate) fn paged_connections(fields: &str) -> usize {
     fields.matches("first:").count() + fields.matches("last:").count()
 }
 
+/// The points GitHub's formula charges for `requests`: divided by 100, rounded, at least 1.
+pub(crate) fn points(requests: usize) -> u32 {
+    u32::try_from(requests.saturating_add(50) / 100).unwrap_or(u32::MAX).max(1)
+}
+
 /// The points GitHub's formula charges for `repositories` with `fields`.
 fn planned_points(repositories: usize, fields: &str) -> u32 {
-    let requests = repositories * paged_connections(fields);
-    u32::try_from(requests.saturating_add(50) / 100).unwrap_or(u32::MAX).max(1)
+    points(repositories * paged_connections(fields))
 }
 
 /// Repositories one point buys when each pages `per_repository` connections (what the planner
@@ -54,6 +58,23 @@ pub(crate) fn per_point(per_repository: usize) -> usize {
     }
 }
 
+/// Items of a page forward and of a page backward, in one query of a connection whose items each
+/// page `per_item` connections: as many as one point buys, at most 100 a page; without packing,
+/// one page of 100 forward (plain paging).
+pub(crate) fn page_sizes(per_item: usize, packed: bool) -> (usize, usize) {
+    if !packed {
+        return (NODES_PER_QUERY, 0);
+    }
+    if per_item == 0 {
+        return (NODES_PER_QUERY, NODES_PER_QUERY);
+    }
+    // Each page is a request, and one per item for each connection it pages.
+    let forward = ((ONE_POINT - 1) / per_item).min(NODES_PER_QUERY);
+    let left = ONE_POINT - (1 + forward * per_item);
+    let backward = if left > 1 { ((left - 1) / per_item).min(NODES_PER_QUERY) } else { 0 };
+    (forward, backward)
+}
+
 impl Packing {
     /// Repositories per query for `fields`: as many as the fewest points buy.
     pub(crate) fn batch(&self, fields: &str) -> usize {
@@ -63,15 +84,26 @@ impl Packing {
         per_point(paged_connections(fields))
     }
 
+    /// Whether queries may still be packed past what plain paging asks (100 a list or page).
+    pub(crate) fn packs(&self) -> bool {
+        !self.refused.load(Ordering::Relaxed)
+    }
+
     /// Checks a query's real cost against the plan; a packed query (more than one list) that cost
     /// more turns packing off for the rest of the shard.
     pub(crate) fn check_cost(&self, shard: &str, repositories: usize, fields: &str, records: &[RequestRecord]) {
-        let Some(charged) = records.last().map(|r| r.cost).filter(|cost| *cost > 0) else { return };
         let planned = planned_points(repositories, fields);
-        if repositories > NODES_PER_QUERY && charged > planned && !self.refused.swap(true, Ordering::Relaxed) {
+        self.check_charge(shard, repositories > NODES_PER_QUERY, planned, records);
+    }
+
+    /// Checks what GitHub charged for a query (its last record) against `planned`; when a
+    /// `packed` query cost more, packing is off for the rest of the shard (one warning).
+    pub(crate) fn check_charge(&self, shard: &str, packed: bool, planned: u32, records: &[RequestRecord]) {
+        let Some(charged) = records.last().map(|r| r.cost).filter(|cost| *cost > 0) else { return };
+        if packed && charged > planned && !self.refused.swap(true, Ordering::Relaxed) {
             tracing::warn!(
-                "{shard}: GitHub charged {charged} points for a query of {repositories} repositories where its \
-                 formula says {planned}; asking 100 a query from now on"
+                "{shard}: GitHub charged {charged} points for a query its formula prices at {planned}; \
+                 paging plainly (100 a query) from now on"
             );
         }
     }
@@ -153,6 +185,15 @@ mod tests {
         assert_eq!(packing.batch("id stargazerCount history { totalCount }"), MOST_PER_QUERY);
         assert_eq!(packing.batch("a(first: 1) { nodes { x } } b(last: 1) { nodes { x } }"), 74);
         assert_eq!((planned_points(149, DETAIL), planned_points(150, DETAIL), planned_points(300, "id")), (1, 2, 1));
+    }
+
+    #[test]
+    fn one_point_pages_100_forward_and_47_backward_with_topics() {
+        assert_eq!(page_sizes(1, true), (100, 47));
+        assert_eq!(points(1 + 100 + 1 + 47), 1);
+        assert_eq!(page_sizes(0, true), (100, 100));
+        assert_eq!(page_sizes(2, true), (74, 0));
+        assert_eq!(page_sizes(1, false), (100, 0));
     }
 
     #[test]
