@@ -63,13 +63,14 @@ mkdir -p "$releases/v9.9.4"                      # only the other architecture's
 scripts/release-pack.sh "$decoy" 9.9.4 "$other" "$releases/v9.9.4" >/dev/null
 
 python3 - "$work/srv" "$work/port" <<'EOF' &
-import functools, http.server, sys
-handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-handler.log_message = lambda *args: None
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+import functools, http.server, os, sys
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=sys.argv[1]))
 with open(sys.argv[2] + ".tmp", "w") as f:
     f.write(str(server.server_address[1]))
-import os; os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
 server.serve_forever()
 EOF
 server_pid=$!

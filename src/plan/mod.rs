@@ -827,7 +827,9 @@ fn units(
         graphql: detail_points(count),
         search: (count / 100.0).ceil().max(1.0),
     };
-    let listing = Work { repositories: 100.0, core: 2.0, graphql: 1.0, search: 0.0 };
+    // An owner's or a user's starred repositories: their number is unknown before the crawl;
+    // GraphQL lists them with their detail, 147 a point.
+    let listing = Work { repositories: 100.0, core: 0.0, graphql: 1.0, search: 0.0 };
     Ok(match source {
         Source::Ids { .. } => unreachable!("id ranges are cut, not distributed"),
         Source::Search(_) => facts
