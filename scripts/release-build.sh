@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the static release binary for TARGET (x86_64-unknown-linux-musl or
 # aarch64-unknown-linux-musl) and packs its assets into OUTDIR (scripts/release-pack.sh). The
-# release workflow runs exactly this; so can anyone, to check a release: the same commit gives the
-# same binary. Needs the Rust target (`rustup target add TARGET`) and musl-gcc (Debian/Ubuntu:
-# musl-tools) for the C parts (SQLite, ring), built natively on a machine of TARGET's architecture.
+# release workflow runs exactly this; so can anyone, to rebuild a release from its tag. Needs the
+# Rust target (`rustup target add TARGET`) and musl-gcc (Debian/Ubuntu: musl-tools) for the C
+# parts (SQLite, ring), built natively on a machine of TARGET's architecture.
 # With RELEASE_TAG set (the workflow passes the pushed tag), it must be v<the crate's version>.
 #   scripts/release-build.sh TARGET [OUTDIR]      # OUTDIR: dist
 set -euo pipefail

@@ -77,6 +77,21 @@ pub(crate) async fn drain(
     code::drain(context, store, progress, keep).await
 }
 
+/// Fetches everything an item's repositories still wait for, then marks the item complete
+/// (a deadline met on the way comes back as it is).
+pub(crate) async fn finish(
+    context: &ShardContext<'_>,
+    store: &mut Store,
+    progress: &mut Progress,
+    idx: u32,
+) -> Result<ItemOutcome, CrawlError> {
+    if let Some(outcome) = drain(context, store, progress, 0).await? {
+        return Ok(outcome);
+    }
+    store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
+    Ok(ItemOutcome::Completed)
+}
+
 /// How a shard crawl ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShardStatus {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::github::RequestKind;
 use crate::github::graphql::literal;
-use crate::store::{Lookup, Store, Tombstone, WorkStatus};
+use crate::store::{Lookup, Store, Tombstone};
 
 use super::detail::{fields, row};
 use super::{CrawlError, ItemOutcome, Progress, ShardContext, packing};
@@ -150,11 +150,7 @@ pub(super) async fn crawl(
             return Ok(outcome);
         }
     }
-    if let Some(outcome) = super::drain(context, store, progress, 0).await? {
-        return Ok(outcome);
-    }
-    store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
-    Ok(ItemOutcome::Completed)
+    super::finish(context, store, progress, idx).await
 }
 
 #[cfg(test)]

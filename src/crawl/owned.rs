@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::github::{GithubError, RequestKind};
 use crate::plan::{OwnerKind, WorkItem};
-use crate::store::{Page, RepositoryRow, Store, StreamStart, WorkStatus};
+use crate::store::{Page, RepositoryRow, Store, StreamStart};
 
 use super::{CrawlError, ItemOutcome, Progress, ShardContext, detail, packing};
 
@@ -189,11 +189,7 @@ pub(super) async fn crawl(
             return Ok(outcome);
         }
     }
-    if let Some(outcome) = super::drain(context, store, progress, 0).await? {
-        return Ok(outcome);
-    }
-    store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
-    Ok(ItemOutcome::Completed)
+    super::finish(context, store, progress, idx).await
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::github::RequestKind;
-use crate::store::{Check, DailyChange, RepositoryRow, Store, Tombstone, WorkStatus};
+use crate::store::{Check, DailyChange, RepositoryRow, Store, Tombstone};
 
 use super::{CrawlError, ItemOutcome, Progress, ShardContext, packing};
 
@@ -85,11 +85,7 @@ pub(super) async fn crawl(
             return Ok(outcome);
         }
     }
-    if let Some(outcome) = super::drain(context, store, progress, 0).await? {
-        return Ok(outcome);
-    }
-    store.set_item_status(progress.shard(), idx, WorkStatus::Completed, None)?;
-    Ok(ItemOutcome::Completed)
+    super::finish(context, store, progress, idx).await
 }
 
 /// What the check of one batch found.

@@ -462,7 +462,8 @@ struct Counted {
 /// repositories' creation times from one GraphQL query). The density between probes varies 30x
 /// over GitHub's id space, so probes alone misjudge a range's size several times over; the count
 /// is exact, and the listing pages follow from it and the share of public repositories on the
-/// full probed pages. Three units and a search.
+/// full probed pages. Three units and a search; two for a range from the first id to past the
+/// newest.
 async fn first_look(
     github: &Arc<GitHub>,
     (from, end, last): (u64, u64, u64),
@@ -486,7 +487,13 @@ async fn first_look(
     }
     let public_per_page = (full.iter().sum::<u64>() as f64 / full.len() as f64).max(1.0);
     let edges: Vec<(u64, String)> = known.iter().flat_map(|p| p.edges.iter().cloned()).collect();
-    let timeline = calibrate::timeline(github, &edges).await?;
+    // The count runs between the creation times of the range's ends; a range from the first id to
+    // past the newest public repository (a probe at its end saw none after it) needs neither:
+    // everything there is, counted without a GraphQL point.
+    let everything =
+        from <= 1 && known.iter().any(|p| p.sample.since + 2 >= end && !p.more && p.newest.is_none_or(|n| n < end));
+    let timeline =
+        if everything { calibrate::Timeline::default() } else { calibrate::timeline(github, &edges).await? };
     let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
     let anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
     let repositories = anchors.iter().map(|a| a.below).max().unwrap_or(0) as f64;

@@ -212,20 +212,28 @@ fn a_small_plan_spends_about_two_percent_of_its_crawl_on_planning() {
         .args(["run", "--no-pacing", "--probes", "0", "--shards", "1", "--source", &source, "--out"])
         .arg(&db)));
     let units = count(&db, "SELECT sum(cost) FROM api_request_totals") as u64;
-    // By default a first look says what the crawl will cost: two probes, the creation times of
-    // the repositories on them (one GraphQL point) and a search count of the range. The count
-    // makes the estimate exact enough to see that this crawl is not worth cutting (each shard's
-    // ends would waste a listing page and a detail query), so that is all of the planning:
-    // three budget units and a search, under 3% of the crawl.
+    // By default a first look says what the crawl will cost: a probe at each end and a search
+    // count of the range (from the first id to past the newest: everything, so no creation time
+    // is needed). The count makes the estimate exact enough to see that this crawl is not worth
+    // cutting (each shard's ends would waste a listing page and a detail query), so that is all of
+    // the planning: two budget units and a search, at most 2% of the crawl.
     let (requests, counts) = plan(None, None);
     let stats = hub.stats();
     eprintln!("default: {} shard(s) from {requests} planning requests for a crawl of {units} units", counts.len());
     assert_eq!(counts.len(), 1, "{counts:?}");
-    assert_eq!(
-        (stats.by_route["GET /repositories"], stats.graphql_points, stats.by_route["GET /search/repositories"]),
-        (2, 1, 1)
-    );
-    assert!(3 * 100 <= units * 3, "{units} crawl units");
+    let spent = |stats: &fakehub::Stats| {
+        (stats.by_route["GET /repositories"], stats.graphql_points, stats.by_route["GET /search/repositories"])
+    };
+    assert_eq!(spent(&stats), (2, 0, 1));
+    assert!(2 * 100 <= units * 2, "{units} crawl units");
+    // A range that ends before the newest repository needs the creation time at its end: one
+    // GraphQL point for the repositories on the probed pages.
+    hub.reset_stats();
+    success(&run(octoshard(&hub.url())
+        .env("GITHUB_TOKEN", TOKEN)
+        .args(["plan", "--source", &format!("ids:0..{}", end / 2), "--out"])
+        .arg(dir.path("plan-half"))));
+    assert_eq!(spent(&hub.stats()), (2, 1, 1));
     // Four shards asked: planning spends at most 2% of the estimate beyond the first look.
     let (requests, counts) = plan(Some(4), None);
     eprintln!("4 shards from {requests} planning requests for a crawl of {units} units: {counts:?}");
