@@ -11,6 +11,7 @@
 
 use serde_json::{Value, json};
 
+use crate::github::graphql::GraphqlError;
 use crate::github::{GithubError, RequestKind};
 use crate::plan::{OwnerKind, WorkItem};
 use crate::store::{Page, RepositoryRow, Store, StreamStart};
@@ -75,29 +76,37 @@ fn login(item: &WorkItem) -> &str {
 }
 
 /// The owner object in `data`, unless the account is missing or of the other kind than asked
-/// (GitHub lists a user's repositories for `org:` too, but the user asked for an organization).
-fn listing<'d>(item: &WorkItem, data: &'d Value) -> Result<&'d Value, String> {
+/// (GitHub lists a user's repositories for `org:` too, but the user asked for an organization),
+/// or GitHub answered the account without the page (then `errors` say why).
+fn listing<'d>(item: &WorkItem, data: &'d Value, errors: &[GraphqlError]) -> Result<&'d Value, String> {
     let (_, _, pointer) = connection(item);
-    let typename = data.pointer(&format!("{pointer}/__typename")).and_then(Value::as_str);
     let login = login(item);
-    let wrong_kind = match (item, typename) {
+    let Some(owner) = data.pointer(pointer).filter(|owner| owner.is_object()) else {
+        return Err(match item {
+            WorkItem::Starred { .. } => format!(
+                "GitHub has no user `{login}` (misspelled, renamed, deleted, or an organization, which stars nothing)"
+            ),
+            _ => format!("GitHub has no account `{login}`: misspelled, renamed or deleted"),
+        });
+    };
+    match (item, owner.get("__typename").and_then(Value::as_str)) {
         (WorkItem::OwnerRepos { owner: OwnerKind::Org, .. }, Some("User")) => {
-            Some(format!("`{login}` is a user, not an organization: use user:{login}"))
+            Err(format!("`{login}` is a user, not an organization: use user:{login}"))
         }
         (WorkItem::OwnerRepos { owner: OwnerKind::User, .. }, Some("Organization")) => {
-            Some(format!("`{login}` is an organization, not a user: use org:{login}"))
+            Err(format!("`{login}` is an organization, not a user: use org:{login}"))
         }
-        _ => None,
-    };
-    if let Some(reason) = wrong_kind {
-        return Err(reason);
+        _ if !owner.get("forward").is_some_and(Value::is_object) => {
+            Err(format!("GitHub answered `{login}` without the page of {item}: {}", messages(errors)))
+        }
+        _ => Ok(owner),
     }
-    data.pointer(pointer).filter(|owner| owner.get("forward").is_some_and(Value::is_object)).ok_or_else(|| match item {
-        WorkItem::Starred { .. } => format!(
-            "GitHub has no user `{login}` (misspelled, renamed, deleted, or an organization, which stars nothing)"
-        ),
-        _ => format!("GitHub has no account `{login}`: misspelled, renamed or deleted"),
-    })
+}
+
+/// GitHub's messages, for a failure's reason.
+fn messages(errors: &[GraphqlError]) -> String {
+    let texts: Vec<&str> = errors.iter().map(|e| e.message.as_str()).filter(|m| !m.is_empty()).collect();
+    if texts.is_empty() { "no error given".to_string() } else { texts.join("; ") }
 }
 
 /// The nodes of page `alias` of `owner`.
@@ -109,11 +118,15 @@ fn nodes<'o>(owner: &'o Value, alias: &str) -> &'o [Value] {
 /// out), or the two pages met (an item in both).
 fn met(forward: &[Value], backward: Option<&[Value]>, (forward_size, backward_size): (usize, usize)) -> bool {
     let Some(backward) = backward else { return forward.len() < forward_size };
-    let id = |node: &Value| node.get("databaseId").and_then(Value::as_u64);
-    let behind: std::collections::HashSet<u64> = backward.iter().filter_map(id).collect();
+    let behind: std::collections::HashSet<u64> = backward.iter().filter_map(id_of).collect();
     forward.len() < forward_size
         || backward.len() < backward_size
-        || forward.iter().filter_map(id).any(|i| behind.contains(&i))
+        || forward.iter().filter_map(id_of).any(|i| behind.contains(&i))
+}
+
+/// A listed repository's database id (`None` for a node GitHub answered `null`).
+fn id_of(node: &Value) -> Option<u64> {
+    node.get("databaseId").and_then(Value::as_u64).filter(|id| *id > 0)
 }
 
 /// Crawls `item` from `cursor` (the start when absent).
@@ -139,16 +152,26 @@ pub(super) async fn crawl(
             return Ok(ItemOutcome::Deadline);
         };
         let mut response = response?;
-        let owner = match listing(item, &response.data) {
-            Ok(owner) => owner.clone(),
+        let data = std::mem::take(&mut response.data);
+        let found = listing(item, &data, &response.errors).and_then(|owner| {
+            let (forward, backward) = (nodes(owner, "forward"), (sizes.1 > 0).then(|| nodes(owner, "backward")));
+            // A repository GitHub could not give (a null node) must not pass for one that is not
+            // there: the item fails, and its pages are asked again.
+            let gaps = forward.iter().chain(backward.unwrap_or_default()).filter(|n| id_of(n).is_none()).count();
+            match gaps {
+                0 => Ok((owner, forward, backward)),
+                _ => Err(format!("GitHub left out {gaps} repositories of {item}: {}", messages(&response.errors))),
+            }
+        });
+        let (owner, forward, backward) = match found {
+            Ok(found) => found,
             Err(reason) => {
                 crate::github::ledger::spill(std::mem::take(&mut response.records));
                 return Err(GithubError::Unexpected { url: context.github.graphql_url().to_string(), reason }.into());
             }
         };
-        let requests = 1 + sizes.0 * per_repository + if sizes.1 > 0 { 1 + sizes.1 * per_repository } else { 0 };
-        context.packing.check_charge(progress.shard(), sizes.1 > 0, packing::points(requests), &response.records);
-        let (forward, backward) = (nodes(&owner, "forward"), (sizes.1 > 0).then(|| nodes(&owner, "backward")));
+        let planned = packing::pages_points(sizes, per_repository);
+        context.packing.check_charge(progress.shard(), sizes.1 > 0, planned, &response.records);
         listed = met(forward, backward, sizes);
         let now = crate::time::now_rfc3339();
         let mut rows: Vec<RepositoryRow> = Vec::new();
@@ -156,7 +179,7 @@ pub(super) async fn crawl(
         let mut seen = std::collections::HashSet::new();
         for node in forward.iter().chain(backward.unwrap_or_default()) {
             let row = detail::row(0, node, &now);
-            if row.id == 0 || !seen.insert(row.id) {
+            if !seen.insert(row.id) {
                 continue;
             }
             super::streams::start(context, row.id, node, &mut streams)?;
@@ -217,6 +240,8 @@ mod tests {
         assert!(met(&page(0..100), Some(&page(99..146)), (100, 47)), "they overlap");
         assert!(met(&page(0..60), Some(&page(13..60)), (100, 47)), "the window was short");
         assert!(met(&page(0..10), None, (100, 0)) && !met(&page(0..100), None, (100, 0)));
+        // A null node is no repository: the crawl fails the item on it rather than skip it.
+        assert_eq!((id_of(&Value::Null), id_of(&json!({ "databaseId": 7 }))), (None, Some(7)));
     }
 
     #[test]
@@ -224,18 +249,23 @@ mod tests {
         let org = WorkItem::OwnerRepos { login: "octocat".into(), owner: OwnerKind::Org };
         let user = WorkItem::OwnerRepos { login: "github".into(), owner: OwnerKind::User };
         let as_user = json!({ "repositoryOwner": { "__typename": "User", "forward": {} } });
-        let error = listing(&org, &as_user).unwrap_err();
+        let error = listing(&org, &as_user, &[]).unwrap_err();
         assert_eq!(error, "`octocat` is a user, not an organization: use user:octocat");
-        assert!(listing(&user, &as_user).is_ok());
+        assert!(listing(&user, &as_user, &[]).is_ok());
         let as_org = json!({ "repositoryOwner": { "__typename": "Organization", "forward": {} } });
-        let error = listing(&user, &as_org).unwrap_err();
+        let error = listing(&user, &as_org, &[]).unwrap_err();
         assert_eq!(error, "`github` is an organization, not a user: use org:github");
         let missing = json!({ "repositoryOwner": null });
-        let error = listing(&user, &missing).unwrap_err();
+        let error = listing(&user, &missing, &[]).unwrap_err();
         assert_eq!(error, "GitHub has no account `github`: misspelled, renamed or deleted");
         let no_user = json!({ "user": null });
-        let stars = listing(&WorkItem::Starred { login: "github".into() }, &no_user);
+        let stars = listing(&WorkItem::Starred { login: "github".into() }, &no_user, &[]);
         assert!(stars.unwrap_err().starts_with("GitHub has no user `github`"));
+        // The account without its page: GitHub's errors say why, never "no such account".
+        let errors: Vec<GraphqlError> = serde_json::from_value(json!([{ "message": "timeout" }])).unwrap();
+        let pageless = json!({ "repositoryOwner": { "__typename": "User", "forward": null } });
+        let error = listing(&user, &pageless, &errors).unwrap_err();
+        assert_eq!(error, "GitHub answered `github` without the page of repositories of user github: timeout");
     }
 
     #[test]

@@ -75,6 +75,13 @@ pub(crate) fn page_sizes(per_item: usize, packed: bool) -> (usize, usize) {
     (forward, backward)
 }
 
+/// The points GitHub's formula charges for a query of pages of `sizes` (forward, backward; 0 for
+/// none) whose items each page `per_item` connections.
+pub(crate) fn pages_points((forward, backward): (usize, usize), per_item: usize) -> u32 {
+    let page = |items: usize| if items > 0 { 1 + items * per_item } else { 0 };
+    points(page(forward) + page(backward))
+}
+
 impl Packing {
     /// Repositories per query for `fields`: as many as the fewest points buy.
     pub(crate) fn batch(&self, fields: &str) -> usize {
@@ -190,7 +197,7 @@ mod tests {
     #[test]
     fn one_point_pages_100_forward_and_47_backward_with_topics() {
         assert_eq!(page_sizes(1, true), (100, 47));
-        assert_eq!(points(1 + 100 + 1 + 47), 1);
+        assert_eq!((pages_points((100, 47), 1), pages_points((100, 48), 1), pages_points((100, 0), 2)), (1, 2, 2));
         assert_eq!(page_sizes(0, true), (100, 100));
         assert_eq!(page_sizes(2, true), (74, 0));
         assert_eq!(page_sizes(1, false), (100, 0));

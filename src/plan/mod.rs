@@ -373,19 +373,14 @@ async fn calibrated_samples(
     // Planning scales with the crawl: it spends at most PLANNING_SHARE of what the crawl is
     // estimated to spend (from a first look at the range), so a small crawl is planned with a
     // few probes and uneven shards, and a large one gets the probes and counts its balance needs.
-    let mut counted = None;
-    let mut public_per_page = None;
-    let crawl = if request.scale_planning {
-        let look = first_look(github, (from, end, last), &mut known).await?;
-        let crawl = look.work.with_deep(&deep);
-        counted = look.count;
-        public_per_page = look.public_per_page;
-        crawl
-    } else {
-        let samples: Vec<Sample> = known.iter().map(|p| p.sample).filter(|s| s.since < end).collect();
-        id_work(&Model::new(&samples, &[], from, end), from, end).with_deep(&deep)
-    };
-    let first_look: Vec<Sample> = known.iter().map(|p| p.sample).filter(|s| s.since < end).collect();
+    let look = if request.scale_planning { first_look(github, (from, end, last), &mut known).await? } else { None };
+    let probed: Vec<Sample> = known.iter().map(|p| p.sample).filter(|s| s.since < end).collect();
+    let crawl = match &look {
+        Some(look) => look.work,
+        // No count (an explicit --probes, or no token): the probes' estimate.
+        None => id_work(&Model::new(&probed, &[], from, end), from, end),
+    }
+    .with_deep(&deep);
     // One shard has no cut to place: the first look is all the planning it needs.
     let one_shard = request.scale_planning && shard_count(request, crawl) <= 1;
     let allowance = ((crawl.core + crawl.graphql) * PLANNING_SHARE) as u64;
@@ -405,33 +400,32 @@ async fn calibrated_samples(
     }
     tracing::debug!(estimated_units = crawl.core + crawl.graphql, allowance, spent, probes, "planning budget");
     if probes == 0 {
-        let mut samples = first_look;
+        let mut samples = probed;
         samples.sort_by_key(|s| s.since);
         samples.dedup_by_key(|s| s.since);
         facts.samples = samples;
-        facts.anchors = counted.map(|c| c.anchors).unwrap_or_default();
-        facts.public_per_page = public_per_page;
+        if let Some(look) = look {
+            facts.anchors = look.anchors;
+            facts.public_per_page = Some(look.public_per_page);
+        }
         return Ok(());
     }
     let (samples, mut edges) = probe::sample_density(github, from, end, probes, known).await?;
     facts.samples = samples;
     if left() < 4 || edges.is_empty() {
-        facts.anchors = counted.map(|c| c.anchors).unwrap_or_default();
+        facts.anchors = look.map(|look| look.anchors).unwrap_or_default();
         return Ok(());
     }
-    let (mut counter, anchors) = match counted {
-        // The first look counted the range already; its timeline takes the new edges.
-        Some(Counted { edges: earlier, anchors }) => {
+    let (mut counter, anchors) = match look {
+        // The first look counted the range already; the timeline takes the new edges too.
+        Some(FirstLook { edges: earlier, anchors, .. }) => {
             edges.extend(earlier);
             let timeline = calibrate::timeline(github, &edges).await?;
             (calibrate::Counter::new(Arc::clone(github), timeline, from, end), anchors)
         }
         None => {
             edges.extend(probe::probe(github, last).await?.edges);
-            let timeline = calibrate::timeline(github, &edges).await?;
-            let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
-            let anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
-            (counter, anchors)
+            count_range(github, calibrate::timeline(github, &edges).await?, (from, end)).await?
         }
     };
     facts.anchors = anchors;
@@ -443,59 +437,48 @@ async fn calibrated_samples(
     Ok(())
 }
 
-/// What a first look at a range found: the crawl's estimated work and, when it could count, the
-/// edges it timed, the count's anchors and the public repositories per full listing page.
+/// What a first look at a range counted: the crawl's estimated work, the repositories whose
+/// creation times it read, the count's anchors, and the public repositories per full page.
 struct FirstLook {
     work: Work,
-    count: Option<Counted>,
-    public_per_page: Option<f64>,
-}
-
-/// A first look's count: the repositories whose creation times it read, and its anchors.
-struct Counted {
     edges: Vec<(u64, String)>,
     anchors: Vec<Anchor>,
+    public_per_page: f64,
 }
 
 /// A first look at `[from, end)`: a probe at its start and one past its end (unless earlier probes
-/// saw inside it) and, with a token, one search count of everything in it (the probed
-/// repositories' creation times from one GraphQL query). The density between probes varies 30x
-/// over GitHub's id space, so probes alone misjudge a range's size several times over; the count
-/// is exact, and the listing pages follow from it and the share of public repositories on the
-/// full probed pages. Three units and a search; two for a range from the first id to past the
-/// newest.
+/// saw inside it; added to `known` either way) and, with a token, one search count of everything
+/// in it (the probed repositories' creation times from one GraphQL query). The density between
+/// probes varies 30x over GitHub's id space, so probes alone misjudge a range's size several
+/// times over; the count is exact, and the listing pages follow from it and the share of public
+/// repositories on the full probed pages. Three units and a search; two for a range from the
+/// first id to past the newest. `None` when it cannot count (no token, or no full page probed).
 async fn first_look(
     github: &Arc<GitHub>,
     (from, end, last): (u64, u64, u64),
     known: &mut Vec<probe::Probe>,
-) -> Result<FirstLook, PlanError> {
+) -> Result<Option<FirstLook>, PlanError> {
     if !known.iter().any(|p| p.sample.since < end) {
         let (a, b) = tokio::join!(probe::probe(github, from.saturating_sub(1)), probe::probe(github, last));
         known.extend([a?, b?]);
     }
-    let samples: Vec<Sample> = known.iter().map(|p| p.sample).filter(|s| s.since < end).collect();
-    let probed = id_work(&Model::new(&samples, &[], from, end), from, end);
-    if github.is_anonymous() {
-        // Timing the edges needs GraphQL, which needs a token: the probes' estimate it is.
-        return Ok(FirstLook { work: probed, count: None, public_per_page: None });
-    }
     // Full pages (a next link) show the share of public repositories among assigned ids; the
     // newest page of GitHub is partial.
     let full: Vec<u64> = known.iter().filter(|p| p.more).map(|p| p.sample.public).collect();
-    if full.is_empty() {
-        return Ok(FirstLook { work: probed, count: None, public_per_page: None });
+    // Timing the ends needs GraphQL, which needs a token.
+    if github.is_anonymous() || full.is_empty() {
+        return Ok(None);
     }
     let public_per_page = (full.iter().sum::<u64>() as f64 / full.len() as f64).max(1.0);
     let edges: Vec<(u64, String)> = known.iter().flat_map(|p| p.edges.iter().cloned()).collect();
     // The count runs between the creation times of the range's ends; a range from the first id to
-    // past the newest public repository (a probe at its end saw none after it) needs neither:
+    // past the newest public repository (the probe at its end saw none after it) needs neither:
     // everything there is, counted without a GraphQL point.
     let everything =
-        from <= 1 && known.iter().any(|p| p.sample.since + 2 >= end && !p.more && p.newest.is_none_or(|n| n < end));
+        from <= 1 && known.iter().any(|p| p.sample.since >= last && !p.more && p.newest.is_none_or(|n| n < end));
     let timeline =
         if everything { calibrate::Timeline::default() } else { calibrate::timeline(github, &edges).await? };
-    let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
-    let anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
+    let (_, anchors) = count_range(github, timeline, (from, end)).await?;
     let repositories = anchors.iter().map(|a| a.below).max().unwrap_or(0) as f64;
     let work = Work {
         repositories,
@@ -503,7 +486,19 @@ async fn first_look(
         graphql: detail_points(repositories),
         search: 0.0,
     };
-    Ok(FirstLook { work, count: Some(Counted { edges, anchors }), public_per_page: Some(public_per_page) })
+    Ok(Some(FirstLook { work, edges, anchors, public_per_page }))
+}
+
+/// One search count of everything in `[from, end)` by `timeline`: the counter (for the cuts'
+/// counts after it) and its anchors.
+async fn count_range(
+    github: &Arc<GitHub>,
+    timeline: calibrate::Timeline,
+    (from, end): (u64, u64),
+) -> Result<(calibrate::Counter, Vec<Anchor>), PlanError> {
+    let mut counter = calibrate::Counter::new(Arc::clone(github), timeline, from, end);
+    let anchors = counter.measure(&[(Anchor { id: from, below: 0 }, end)]).await?;
+    Ok((counter, anchors))
 }
 
 /// The most planning may spend, as a share of the crawl's estimated budget units.
